@@ -1,0 +1,1 @@
+"""HTTP layers: one package per API version, each thin over `lorebase.kb`."""

@@ -1,0 +1,47 @@
+"""create_app(settings) -> the FastAPI application with every router mounted."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lorebase import __version__
+from lorebase.api.limits import BodyLimits
+from lorebase.api.paths import CanonicalPaths
+from lorebase.api.v2 import articles, categories, errors, merge_codes, projects
+from lorebase.api.v2.tree_cache import TreeCache
+from lorebase.db.engine import make_engine, make_session_factory
+from lorebase.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url())
+    app = FastAPI(
+        title="Lorebase",
+        version=__version__,
+        description=(
+            "Self-hosted knowledge base speaking the Document360 Customer API v2. "
+            "Routes tagged 'Lorebase extension' are not part of Document360's API."
+        ),
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.tree_cache = TreeCache()
+    errors.install(app)
+    # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in
+    # each router, so they win; see api-reference.md §1.3.
+    app.include_router(projects.router)
+    app.include_router(categories.router)
+    app.include_router(articles.router)
+    app.include_router(merge_codes.router)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.add_middleware(CanonicalPaths, templates=list(app.openapi()["paths"]))
+    app.add_middleware(
+        BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+    )
+    return app

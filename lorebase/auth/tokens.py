@@ -1,0 +1,102 @@
+"""Issuing, listing, revoking and checking API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import ApiToken, utcnow
+from lorebase.kb.errors import Invalid, NotFound
+
+ALL_METHODS = ("GET", "POST", "PUT", "DELETE")
+# `last_used_at` is refreshed at most this often so that reads do not become writes.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def parse_methods(text: str) -> str:
+    methods = [m.strip().upper() for m in text.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in ALL_METHODS]
+    if unknown or not methods:
+        raise Invalid(
+            f"Allowed methods must be a comma-separated subset of {','.join(ALL_METHODS)}; "
+            f"got {text!r}."
+        )
+    return ",".join(m for m in ALL_METHODS if m in methods)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def issue_token(
+    session: Session,
+    project_id: str,
+    name: str,
+    methods: str = ",".join(ALL_METHODS),
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    secret = "lb_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        project_id=project_id,
+        name=name,
+        token_hash=hash_token(secret),
+        methods=parse_methods(methods),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return IssuedToken(token, secret)
+
+
+def list_tokens(session: Session, project_id: str | None = None) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.created_at)
+    if project_id:
+        query = query.where(ApiToken.project_id == project_id)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id_or_name: str) -> ApiToken:
+    token = (
+        session.get(ApiToken, token_id_or_name)
+        or session.scalars(
+            select(ApiToken).where(ApiToken.name == token_id_or_name, ApiToken.revoked_at.is_(None))
+        ).first()
+    )
+    if token is None:
+        raise NotFound(f"No token with id or name {token_id_or_name!r}.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the token's project and the methods it may use."""
+
+    token_id: str
+    project_id: str
+    methods: frozenset[str]
+
+
+def authenticate(session: Session, raw: str) -> Caller | None:
+    """The caller for a raw token, or None when it is unknown, revoked or expired."""
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    return Caller(token.id, token.project_id, frozenset(token.methods.split(",")))

@@ -1,0 +1,33 @@
+"""First start: an empty database gets a project, a workspace, a language, an owner, a token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from lorebase.auth.tokens import issue_token
+from lorebase.kb import workspaces
+
+
+@dataclass(frozen=True)
+class FirstStart:
+    project_id: str
+    owner_id: str
+    admin_token: str
+
+
+def ensure_project(session: Session) -> FirstStart | None:
+    """Create the starter project when none exists; returns what was created (once)."""
+    if workspaces.default_project(session) is not None:
+        return None
+    project = workspaces.create_project(session, "My knowledge base")
+    owner = workspaces.create_user(
+        session,
+        project.id,
+        email="owner@lorebase.local",
+        first_name="Owner",
+        role=workspaces.OWNER_ROLE,
+    )
+    issued = issue_token(session, project.id, "admin")
+    return FirstStart(project.id, owner.id, issued.secret)

@@ -1,0 +1,322 @@
+"""SQLAlchemy models for everything a knowledge base holds.
+
+Articles and page/index categories keep one row per language (`*Translation`) with the
+denormalised state that list routes need (title, public and latest revision numbers), and one
+row per revision (`*Revision`) with the bodies. Lists never touch revision bodies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite has no time zones and PostgreSQL's
+    `timestamp without time zone` keeps comparisons simple on both."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+IdColumn = String(64)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    # Private projects get signed, expiring media URLs (Document360's SAS tokens).
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A team account: write routes name one in `user_id` / `updated_by`."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("project_id", "email"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(320))
+    # Document360's UserAccess: 1 administrator, 2 editor, 3 draft writer, 4 reader, 7 owner.
+    role: Mapped[int] = mapped_column(Integer, default=2)
+    unique_user_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the token: tokens are long random strings, so a fast hash is enough and
+    # lets us look the token up by index.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    methods: Mapped[str] = mapped_column(String(40), default="GET,POST,PUT,DELETE")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ProjectVersion(Base):
+    """A workspace (Document360 still calls it a project version in v2)."""
+
+    __tablename__ = "project_versions"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    version_number: Mapped[float] = mapped_column(Float, default=1.0)
+    base_version_number: Mapped[float] = mapped_column(Float, default=0.0)
+    version_code_name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200))
+    is_main_version: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_beta: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    version_type: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by every write to the workspace's content: cached tree responses are keyed on
+    # it, so a cache on any node is invalidated by a write on any other node.
+    content_stamp: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Language(Base):
+    __tablename__ = "languages"
+    __table_args__ = (UniqueConstraint("project_version_id", "code"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    country_flag_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    enable_rtl: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (Index("ix_categories_pv_parent", "project_version_id", "parent_id"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE")
+    )
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), default=None
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # CategoryType: 0 Folder, 1 Page, 2 Index.
+    category_type: Mapped[int] = mapped_column(Integer, default=0)
+    # ArticleContentType of the page body: 0 Markdown, 1 WYSIWYG, 2 Block; None for folders.
+    content_type: Mapped[int | None] = mapped_column(Integer, default=None)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    icon: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_by: Mapped[str | None] = mapped_column(IdColumn, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CategoryTranslation(Base):
+    __tablename__ = "category_translations"
+
+    category_id: Mapped[str] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    )
+    language_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    slug: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Revision numbers of the page body; both 0 for folders.
+    public_version: Mapped[int] = mapped_column(Integer, default=0)
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    translation_option: Mapped[int] = mapped_column(Integer, default=0)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CategoryRevision(Base):
+    __tablename__ = "category_revisions"
+    __table_args__ = (UniqueConstraint("category_id", "language_code", "version_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category_id: Mapped[str] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    language_code: Mapped[str] = mapped_column(String(20))
+    version_number: Mapped[int] = mapped_column(Integer)
+    base_version: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    content: Mapped[str | None] = mapped_column(Text, default=None)
+    html_content: Mapped[str | None] = mapped_column(Text, default=None)
+    block_content: Mapped[str | None] = mapped_column(Text, default=None)
+    created_by: Mapped[str | None] = mapped_column(IdColumn, default=None)
+    publish_message: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_pv_category", "project_version_id", "category_id"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE")
+    )
+    category_id: Mapped[str | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), default=None
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content_type: Mapped[int | None] = mapped_column(Integer, default=0)
+    article_type: Mapped[int | None] = mapped_column(Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(IdColumn, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleTranslation(Base):
+    __tablename__ = "article_translations"
+
+    article_id: Mapped[str] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    language_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Title of the latest revision, kept here so lists never read revision bodies.
+    title: Mapped[str] = mapped_column(String(500))
+    slug: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    public_version: Mapped[int] = mapped_column(Integer, default=0)
+    latest_version: Mapped[int] = mapped_column(Integer, default=1)
+    translation_option: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleRevision(Base):
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "language_code", "version_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    language_code: Mapped[str] = mapped_column(String(20))
+    version_number: Mapped[int] = mapped_column(Integer)
+    base_version: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    content: Mapped[str | None] = mapped_column(Text, default=None)
+    html_content: Mapped[str | None] = mapped_column(Text, default=None)
+    created_by: Mapped[str | None] = mapped_column(IdColumn, default=None)
+    publish_message: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class MergeCodeEntry(Base):
+    """A variable, snippet or glossary term of a workspace, global or for one language.
+
+    One table for the three kinds: they share naming rules, scoping and lookup, and differ
+    only in which of `value` / `definition` / `is_html` they use.
+    """
+
+    __tablename__ = "merge_codes"
+    __table_args__ = (
+        UniqueConstraint("project_version_id", "kind", "name", "language_code"),
+        Index("ix_merge_codes_lookup", "project_version_id", "kind"),
+    )
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # variable | snippet | glossary
+    name: Mapped[str] = mapped_column(String(100))
+    # "" means global (all languages): NULL would escape the unique constraint.
+    language_code: Mapped[str] = mapped_column(String(20), default="")
+    value: Mapped[str] = mapped_column(Text, default="")
+    definition: Mapped[str] = mapped_column(Text, default="")
+    is_html: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchEntry(Base):
+    """The searchable text of one article language, as latest and as published revision.
+
+    On SQLite the ranking is done by an FTS5 table mirrored from this one (see
+    `lorebase.db.search`); on PostgreSQL by a generated tsvector column added in the migration.
+    """
+
+    __tablename__ = "search_entries"
+    __table_args__ = (
+        UniqueConstraint("article_id", "language_code", "kind"),
+        Index("ix_search_entries_scope", "project_version_id", "language_code", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    project_version_id: Mapped[str] = mapped_column(IdColumn)
+    language_code: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # latest | published
+    version_number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,449 @@
+"""Articles: creation in a category, per-language revisions, publishing, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import Article, ArticleRevision, ArticleTranslation, Category, utcnow
+from lorebase.kb import search, workspaces
+from lorebase.kb.categories import article_summary, check_related_articles
+from lorebase.kb.errors import Invalid, NotFound
+from lorebase.kb.revisions import (
+    AlreadyPublished,
+    LastRevision,
+    PublishedRevision,
+    RevisionMissing,
+    article_revisions,
+)
+from lorebase.kb.settings import apply_settings
+from lorebase.kb.slugs import slugify, unique_slug
+from lorebase.kb.views import ArticleSummary
+from lorebase.kb.workspaces import WorkspaceScope
+
+NOT_FOUND = "Article not found"
+
+
+@dataclass(frozen=True)
+class Located:
+    article: Article
+    scope: WorkspaceScope
+
+
+def locate(session: Session, project_id: str, article_id: str, message: str = NOT_FOUND) -> Located:
+    article = session.get(Article, article_id)
+    if article is not None:
+        scope = workspaces.find_workspace(session, project_id, article.project_version_id)
+        if scope is not None:
+            return Located(article, scope)
+    raise NotFound(message)
+
+
+def _taken_slugs(session: Session, workspace_id: str, lang: str) -> set[str]:
+    return set(
+        session.scalars(
+            select(ArticleTranslation.slug)
+            .join(Article, Article.id == ArticleTranslation.article_id)
+            .where(
+                Article.project_version_id == workspace_id, ArticleTranslation.language_code == lang
+            )
+        )
+    )
+
+
+def _next_position(session: Session, workspace_id: str, category_id: str | None) -> int:
+    query = select(func.max(Article.position)).where(Article.project_version_id == workspace_id)
+    query = query.where(
+        Article.category_id == category_id if category_id else Article.category_id.is_(None)
+    )
+    current = session.scalar(query)
+    return 0 if current is None else current + 1
+
+
+def create_article(
+    session: Session,
+    project_id: str,
+    *,
+    title: str | None,
+    project_version_id: str | None,
+    user_id: str | None,
+    content: str | None = None,
+    category_id: str | None = None,
+    order: int | None = None,
+    content_type: int | None = None,
+    article_type: int | None = None,
+    slug: str | None = None,
+    lang: str | None = None,
+    workspace_word: str = "project version",
+) -> tuple[Article, ArticleTranslation]:
+    if not title or not title.strip():
+        raise Invalid("The Title field is required.")
+    if not project_version_id:
+        raise Invalid("The ProjectVersionId field is required.")
+    if not user_id:
+        raise Invalid("The UserId field is required.")
+    scope = workspaces.find_workspace(session, project_id, project_version_id)
+    if scope is None:
+        raise Invalid(
+            f"The supplied {workspace_word} id {project_version_id} does not exist in your project."
+        )
+    workspaces.require_user(session, project_id, user_id)
+    if category_id:
+        category = session.get(Category, category_id)
+        if category is None or category.project_version_id != scope.id:
+            raise Invalid(f"Unable to find specified parent category with an id {category_id}.")
+    code = scope.language(lang)
+    now = utcnow()
+    article = Article(
+        project_version_id=scope.id,
+        category_id=category_id or None,
+        position=order if order is not None else _next_position(session, scope.id, category_id),
+        content_type=content_type if content_type is not None else 0,
+        article_type=article_type if article_type is not None else 0,
+        created_by=user_id,
+        created_at=now,
+        modified_at=now,
+    )
+    session.add(article)
+    session.flush()
+    wanted = slugify(slug or title)
+    tr, _ = article_revisions.start(
+        session,
+        article.id,
+        code,
+        translation={
+            "title": title,
+            "slug": unique_slug(wanted, _taken_slugs(session, scope.id, code)),
+            "created_at": now,
+        },
+        revision=_body(article, title, content, user_id),
+    )
+    search.index_article_language(session, article, tr)
+    workspaces.touch(session, scope.id)
+    return article, tr
+
+
+def _body(article: Article, title: str, content: str | None, author: str | None) -> dict[str, Any]:
+    """`content` is the body in the article's own editor: Markdown or HTML."""
+    fields: dict[str, Any] = {"title": title, "content": content, "created_by": author}
+    if article.content_type in (1, 2):
+        fields["html_content"] = content
+    return fields
+
+
+def update_article(
+    session: Session,
+    project_id: str,
+    article_id: str,
+    lang: str | None,
+    *,
+    fields: dict[str, Any],
+) -> tuple[Located, ArticleTranslation, ArticleRevision]:
+    """PUT /Articles/{id}/{lang}: body fields, move, visibility and order in one call."""
+    located = locate(session, project_id, article_id)
+    article, scope = located.article, located.scope
+    code = scope.language(lang)
+    if not fields:
+        raise Invalid("A non-empty request body is required.")
+    if (
+        "category_id" in fields
+        and fields["category_id"]
+        and fields["category_id"] != article.category_id
+    ):
+        category = session.get(Category, fields["category_id"])
+        if category is None or category.project_version_id != scope.id:
+            raise Invalid(
+                f"Unable to find specified parent category with an id {fields['category_id']}."
+            )
+        article.category_id = category.id
+        if fields.get("order") is None:
+            article.position = _next_position(session, scope.id, category.id)
+    if fields.get("hidden") is not None:
+        article.hidden = bool(fields["hidden"])
+    if fields.get("order") is not None:
+        _place(session, article, int(fields["order"]))
+    tr = translation_for_write(session, located, code)
+    changes: dict[str, Any] = {}
+    if fields.get("title") is not None:
+        if not str(fields["title"]).strip():
+            raise Invalid("The Title field is required.")
+        changes["title"] = fields["title"]
+    if fields.get("content") is not None:
+        changes.update({"content": fields["content"]})
+        if article.content_type in (1, 2):
+            changes["html_content"] = fields["content"]
+    elif fields.get("html_content") is not None:
+        changes["html_content"] = fields["html_content"]
+        if article.content_type in (1, 2):
+            changes["content"] = fields["html_content"]
+    try:
+        rev = (
+            article_revisions.save(
+                session,
+                tr,
+                version_number=fields.get("version_number"),
+                changes=changes,
+                author_id=None,
+            )
+            if changes or fields.get("version_number")
+            else _latest(session, tr)
+        )
+    except RevisionMissing:
+        raise Invalid(
+            f"Article with Id {article_id} with the language code {code} does not contain "
+            f"version {fields.get('version_number')}"
+        ) from None
+    if rev.version_number == tr.latest_version:
+        tr.title = rev.title
+    if fields.get("translation_option") is not None:
+        tr.translation_option = int(fields["translation_option"])
+    article.modified_at = utcnow()
+    search.index_article_language(session, article, tr)
+    workspaces.touch(session, scope.id)
+    session.flush()
+    return located, tr, rev
+
+
+def _latest(session: Session, tr: ArticleTranslation) -> ArticleRevision:
+    rev = article_revisions.revision(session, tr.article_id, tr.language_code, tr.latest_version)
+    assert rev is not None, "translation rows always point at an existing revision"
+    return rev
+
+
+def _place(session: Session, article: Article, order: int) -> None:
+    """Document360 article order is 1-based when set; 0 means "leave it"."""
+    if order <= 0:
+        return
+    query = select(Article).where(
+        Article.project_version_id == article.project_version_id, Article.id != article.id
+    )
+    query = query.where(
+        Article.category_id == article.category_id
+        if article.category_id
+        else Article.category_id.is_(None)
+    )
+    siblings = sorted(session.scalars(query), key=lambda a: (a.position, a.created_at, a.id))
+    siblings.insert(min(order - 1, len(siblings)), article)
+    for position, sibling in enumerate(siblings):
+        sibling.position = position
+
+
+def translation_for_write(session: Session, located: Located, code: str) -> ArticleTranslation:
+    """The article's row for `code`, starting the language from the default one if new."""
+    article, scope = located.article, located.scope
+    tr = article_revisions.translation(session, article.id, code)
+    if tr is not None:
+        return tr
+    source = article_revisions.read(
+        session, article.id, scope.default_language, scope.default_language, published=False
+    )
+    if source is None:
+        raise NotFound(NOT_FOUND)
+    tr, _ = article_revisions.start(
+        session,
+        article.id,
+        code,
+        translation={
+            "title": source.revision.title,
+            "slug": unique_slug(source.translation.slug, _taken_slugs(session, scope.id, code)),
+        },
+        revision={
+            "title": source.revision.title,
+            "content": source.revision.content,
+            "html_content": source.revision.html_content,
+        },
+    )
+    return tr
+
+
+def existing_translation(
+    session: Session, located: Located, lang: str | None
+) -> ArticleTranslation:
+    code = located.scope.language(lang)
+    tr = article_revisions.translation(session, located.article.id, code)
+    if tr is None:
+        raise NotFound(NOT_FOUND)
+    return tr
+
+
+def delete_article(session: Session, project_id: str, article_id: str) -> None:
+    located = locate(session, project_id, article_id)
+    session.delete(located.article)
+    workspaces.touch(session, located.scope.id)
+    session.flush()
+
+
+def publish_article(
+    session: Session,
+    project_id: str,
+    article_id: str,
+    lang: str | None,
+    *,
+    version_number: int,
+    user_id: str | None,
+    message: str | None,
+) -> Located:
+    located = locate(session, project_id, article_id, "Article not found.")
+    workspaces.require_user(session, project_id, user_id)
+    tr = existing_translation(session, located, lang)
+    try:
+        article_revisions.publish(session, tr, version_number, message)
+    except RevisionMissing:
+        raise Invalid(
+            f"Cannot publish version number {version_number}, it does not exist in your project."
+        ) from None
+    except AlreadyPublished:
+        raise Invalid("Article has already been published.") from None
+    located.article.modified_at = utcnow()
+    search.index_article_language(session, located.article, tr)
+    workspaces.touch(session, located.scope.id)
+    return located
+
+
+def fork_article(
+    session: Session,
+    project_id: str,
+    article_id: str,
+    *,
+    lang: str | None,
+    version_number: int,
+    user_id: str | None,
+) -> ArticleRevision:
+    if not user_id:
+        raise Invalid("The UserId field is required.")
+    if not lang:
+        raise Invalid("The LangCode field is required.")
+    located = locate(
+        session, project_id, article_id, "One or more errors occurred. (Article not found)."
+    )
+    workspaces.require_user(session, project_id, user_id)
+    tr = existing_translation(session, located, lang)
+    try:
+        rev = article_revisions.fork(session, tr, version_number, user_id)
+    except RevisionMissing:
+        raise Invalid(
+            f"Cannot fork version number {version_number}, it does not exist in your project."
+        ) from None
+    search.index_article_language(session, located.article, tr)
+    workspaces.touch(session, located.scope.id)
+    return rev
+
+
+def delete_version(
+    session: Session, project_id: str, article_id: str, lang: str | None, version_number: int
+) -> None:
+    located = locate(session, project_id, article_id)
+    tr = existing_translation(session, located, lang)
+    try:
+        article_revisions.delete_revision(session, tr, version_number)
+    except RevisionMissing:
+        raise Invalid("Invalid Article Version") from None
+    except LastRevision:
+        raise Invalid("Last Version cannot be deleted") from None
+    except PublishedRevision:
+        raise Invalid(
+            "The published version cannot be deleted; publish another version first."
+        ) from None
+    tr.title = _latest(session, tr).title
+    search.index_article_language(session, located.article, tr)
+    workspaces.touch(session, located.scope.id)
+
+
+def update_settings(
+    session: Session, project_id: str, article_id: str, lang: str | None, changes: dict[str, Any]
+) -> tuple[Located, ArticleTranslation]:
+    located = locate(session, project_id, article_id)
+    if not changes:
+        raise Invalid("A non-empty request body is required.")
+    code = located.scope.language(lang)
+    tr = translation_for_write(session, located, code)
+    if changes.get("related_articles"):
+        check_related_articles(session, located.scope.id, changes["related_articles"])
+    if changes.get("slug"):
+        wanted = slugify(changes["slug"])
+        if wanted != tr.slug:
+            changes["slug"] = unique_slug(wanted, _taken_slugs(session, located.scope.id, code))
+    if changes.get("content_type") is not None:
+        located.article.content_type = changes.pop("content_type")
+    else:
+        changes.pop("content_type", None)
+    apply_settings(tr, changes)
+    tr.modified_at = utcnow()
+    workspaces.touch(session, located.scope.id)
+    return located, tr
+
+
+def update_description(
+    session: Session, project_id: str, article_id: str, lang: str | None, description: str | None
+) -> None:
+    located = locate(session, project_id, article_id)
+    code = located.scope.language(lang)
+    tr = translation_for_write(session, located, code)
+    tr.description = description
+    tr.modified_at = utcnow()
+    workspaces.touch(session, located.scope.id)
+
+
+def workspace_articles(session: Session, scope: WorkspaceScope, lang: str) -> list[ArticleSummary]:
+    langs = list(dict.fromkeys([lang, scope.default_language]))
+    rows = session.execute(
+        select(Article, ArticleTranslation)
+        .join(ArticleTranslation, ArticleTranslation.article_id == Article.id)
+        .where(Article.project_version_id == scope.id, ArticleTranslation.language_code.in_(langs))
+    )
+    chosen: dict[str, tuple[Article, ArticleTranslation]] = {}
+    for article, tr in rows.tuples():
+        current = chosen.get(article.id)
+        if current is None or (tr.language_code == lang and current[1].language_code != lang):
+            chosen[article.id] = (article, tr)
+    summaries = [article_summary(a, t) for a, t in chosen.values()]
+    summaries.sort(key=lambda s: (s.category_id or "", s.order, s.id))
+    return summaries
+
+
+@dataclass(frozen=True)
+class SearchHitView:
+    article_id: str
+    title: str
+    body: str
+    snippet: str
+    version_number: int
+    public_version: int
+    slug: str
+    category_id: str | None
+    order: int
+    hidden: bool
+    tags: list[str]
+
+
+def search_hits(session: Session, hits: list[search.SearchHit], lang: str) -> list[SearchHitView]:
+    """Search hits with the article facts the v2 hit shape carries."""
+    if not hits:
+        return []
+    ids = [h.article_id for h in hits]
+    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
+    views = []
+    for hit in hits:
+        article = articles.get(hit.article_id)
+        if article is None:
+            continue
+        tr = session.get(ArticleTranslation, (article.id, lang))
+        views.append(
+            SearchHitView(
+                article_id=hit.article_id,
+                title=hit.title,
+                body=hit.body,
+                snippet=hit.snippet,
+                version_number=hit.version_number,
+                public_version=tr.public_version if tr else 0,
+                slug=tr.slug if tr else "",
+                category_id=article.category_id,
+                order=article.position,
+                hidden=article.hidden,
+                tags=list((tr.settings or {}).get("tags") or []) if tr else [],
+            )
+        )
+    return views

@@ -1,0 +1,185 @@
+"""Reading article and category-page revisions, for editing or for display."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import (
+    Article,
+    ArticleRevision,
+    ArticleTranslation,
+    Category,
+    CategoryRevision,
+    CategoryTranslation,
+    User,
+)
+from lorebase.kb import merge_codes
+from lorebase.kb.revisions import revision_status
+from lorebase.kb.views import ContentView
+from lorebase.kb.workspaces import WorkspaceScope
+from lorebase.render import markdown_to_html, resolve_merge_codes, sanitize_html
+
+MARKDOWN = 0
+CONTENT_TYPE_NAMES = {0: "Markdown", 1: "WYSIWYG", 2: "Block"}
+
+
+def render_bodies(
+    session: Session,
+    scope: WorkspaceScope,
+    lang: str,
+    content_type: int | None,
+    content: str | None,
+    html_content: str | None,
+    *,
+    for_display: bool,
+) -> tuple[str | None, str | None]:
+    """(content, html_content) as the API returns them.
+
+    Markdown bodies get their HTML rendered (and sanitised) from the Markdown source; HTML
+    bodies are sanitised. For display, merge codes are resolved in both, the language's own
+    values first, then the global ones.
+    """
+    if content_type in (None, MARKDOWN):
+        html = markdown_to_html(content) if content is not None else html_content
+    else:
+        source = html_content if html_content is not None else content
+        html = sanitize_html(source) if source is not None else None
+    if not for_display:
+        return content, html
+    values = merge_codes.values_for(session, scope.id, lang)
+    if content is not None:
+        if content_type in (None, MARKDOWN):
+            content = resolve_merge_codes(content, values, target="markdown")
+        else:
+            content = resolve_merge_codes(content, values, target="html")
+    if html is not None:
+        html = resolve_merge_codes(html, values, target="html")
+    return content, html
+
+
+def authors(session: Session, revision: ArticleRevision | CategoryRevision) -> list[User]:
+    """Team accounts that wrote revisions of this item in this language."""
+    model: type[ArticleRevision] | type[CategoryRevision]
+    if isinstance(revision, ArticleRevision):
+        model, owner = ArticleRevision, ArticleRevision.article_id == revision.article_id
+    else:
+        model, owner = CategoryRevision, CategoryRevision.category_id == revision.category_id
+    ids = set(
+        session.scalars(
+            select(model.created_by).where(owner, model.language_code == revision.language_code)
+        )
+    )
+    ids.discard(None)
+    if not ids:
+        return []
+    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.first_name)))
+
+
+def article_view(
+    session: Session,
+    scope: WorkspaceScope,
+    article: Article,
+    tr: ArticleTranslation,
+    rev: ArticleRevision,
+    *,
+    fallback: bool,
+    for_display: bool,
+) -> ContentView:
+    category_type = None
+    if article.category_id:
+        category_type = session.scalar(
+            select(Category.category_type).where(Category.id == article.category_id)
+        )
+    content, html = render_bodies(
+        session,
+        scope,
+        tr.language_code,
+        article.content_type,
+        rev.content,
+        rev.html_content,
+        for_display=for_display,
+    )
+    return ContentView(
+        id=article.id,
+        title=rev.title,
+        content=content,
+        html_content=html,
+        block_content=None,
+        parent_id=article.category_id,
+        project_version_id=article.project_version_id,
+        version_number=rev.version_number,
+        public_version=tr.public_version,
+        latest_version=tr.latest_version,
+        enable_rtl=_rtl(scope, tr.language_code),
+        hidden=article.hidden,
+        status=revision_status(rev.version_number, tr.public_version),
+        order=article.position,
+        created_by=rev.created_by,
+        authors=authors(session, rev),
+        created_at=article.created_at,
+        modified_at=max(rev.modified_at, tr.modified_at),
+        version_created_at=rev.created_at,
+        slug=tr.slug,
+        is_fall_back_content=fallback,
+        description=tr.description,
+        category_type=category_type,
+        content_type=article.content_type,
+        is_shared=article.is_shared,
+        translation_option=tr.translation_option,
+        language_code=tr.language_code,
+    )
+
+
+def category_view(
+    session: Session,
+    scope: WorkspaceScope,
+    category: Category,
+    tr: CategoryTranslation,
+    rev: CategoryRevision,
+    *,
+    fallback: bool,
+    for_display: bool,
+) -> ContentView:
+    content, html = render_bodies(
+        session,
+        scope,
+        tr.language_code,
+        category.content_type,
+        rev.content,
+        rev.html_content,
+        for_display=for_display,
+    )
+    return ContentView(
+        id=category.id,
+        title=rev.title,
+        content=content,
+        html_content=html,
+        block_content=rev.block_content,
+        parent_id=category.parent_id,
+        project_version_id=category.project_version_id,
+        version_number=rev.version_number,
+        public_version=tr.public_version,
+        latest_version=tr.latest_version,
+        enable_rtl=_rtl(scope, tr.language_code),
+        hidden=category.hidden,
+        status=revision_status(rev.version_number, tr.public_version),
+        order=category.position,
+        created_by=rev.created_by,
+        authors=authors(session, rev),
+        created_at=category.created_at,
+        modified_at=max(rev.modified_at, tr.modified_at),
+        version_created_at=rev.created_at,
+        slug=tr.slug,
+        is_fall_back_content=fallback,
+        description=tr.description,
+        category_type=category.category_type,
+        content_type=category.content_type,
+        is_shared=False,
+        translation_option=tr.translation_option,
+        language_code=tr.language_code,
+    )
+
+
+def _rtl(scope: WorkspaceScope, code: str) -> bool:
+    return any(lang.code == code and lang.enable_rtl for lang in scope.languages)

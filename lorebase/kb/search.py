@@ -1,0 +1,131 @@
+"""Full-text search over articles, on the database's own index (FTS5 or tsvector)."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import Article, ArticleTranslation, SearchEntry
+from lorebase.kb.revisions import article_revisions
+
+_TAG = re.compile(r"<[^>]+>")
+_MARKUP = re.compile(r"[#*_`>|~\[\]()!-]{1,}")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def plain_text(body: str | None) -> str:
+    """Searchable text of a Markdown or HTML body: tags and markup characters dropped."""
+    if not body:
+        return ""
+    without_tags = html.unescape(_TAG.sub(" ", body))
+    return _SPACE.sub(" ", _MARKUP.sub(" ", without_tags)).strip()
+
+
+def index_article_language(session: Session, article: Article, tr: ArticleTranslation) -> None:
+    """Refresh the latest and published search rows of one article language."""
+    session.flush()
+    session.execute(
+        delete(SearchEntry).where(
+            SearchEntry.article_id == article.id, SearchEntry.language_code == tr.language_code
+        )
+    )
+    wanted = {"latest": tr.latest_version}
+    if tr.public_version:
+        wanted["published"] = tr.public_version
+    for kind, number in wanted.items():
+        rev = article_revisions.revision(session, article.id, tr.language_code, number)
+        if rev is None:
+            continue
+        session.add(
+            SearchEntry(
+                article_id=article.id,
+                project_version_id=article.project_version_id,
+                language_code=tr.language_code,
+                kind=kind,
+                version_number=number,
+                title=rev.title,
+                body=plain_text(rev.content or rev.html_content),
+            )
+        )
+    session.flush()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article_id: str
+    title: str
+    body: str
+    snippet: str
+    version_number: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+
+
+def search_articles(
+    session: Session,
+    workspace_id: str,
+    lang: str,
+    query: str,
+    *,
+    page: int,
+    hits_per_page: int,
+    include_drafts: bool,
+) -> SearchResult:
+    words = _WORD.findall(query)
+    if not words:
+        return SearchResult([], 0)
+    params = {
+        "pv": workspace_id,
+        "lang": lang,
+        "kind": "latest" if include_drafts else "published",
+        "limit": hits_per_page,
+        "offset": page * hits_per_page,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # Every word must occur; the last one may be a prefix (search-as-you-type).
+        params["q"] = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
+        scope = (
+            "FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
+            "WHERE search_fts MATCH :q AND e.project_version_id = :pv "
+            "AND e.language_code = :lang AND e.kind = :kind"
+        )
+        rows = session.execute(
+            text(
+                "SELECT e.article_id, e.title, e.body, e.version_number, "
+                "snippet(search_fts, 1, '', '', '…', 32) "
+                f"{scope} ORDER BY bm25(search_fts, 10.0, 1.0) LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        total = session.execute(text(f"SELECT count(*) {scope}"), params).scalar_one()
+    else:
+        params["q"] = " & ".join(
+            f"{w}:*" if i == len(words) - 1 else w for i, w in enumerate(words)
+        )
+        scope = (
+            "FROM search_entries e, to_tsquery('simple', :q) query "
+            "WHERE e.document @@ query AND e.project_version_id = :pv "
+            "AND e.language_code = :lang AND e.kind = :kind"
+        )
+        rows = session.execute(
+            text(
+                "SELECT e.article_id, e.title, e.body, e.version_number, "
+                "ts_headline('simple', e.body, query, 'StartSel=\"\", StopSel=\"\", MaxWords=32') "
+                f"{scope} ORDER BY ts_rank(e.document, query) DESC, e.title "
+                "LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        total = session.execute(text(f"SELECT count(*) {scope}"), params).scalar_one()
+    hits = [SearchHit(r[0], r[1], r[2], r[4], r[3]) for r in rows]
+    return SearchResult(hits, int(total))

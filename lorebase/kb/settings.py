@@ -1,0 +1,43 @@
+"""Per-language SEO and display settings, shared by articles and categories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lorebase.db.models import ArticleTranslation, CategoryTranslation
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "seo_title": None,
+    "allow_comments": True,
+    "show_table_of_contents": True,
+    "featured_image_url": None,
+    "tags": [],
+    "status_indicator": 0,
+    "status_indicator_expiry_date": None,
+    "exclude_from_search": False,
+    "exclude_from_ai_search": False,
+    "related_articles": [],
+    "is_acknowledgement_enabled": False,
+}
+EDITABLE = set(DEFAULT_SETTINGS) | {"slug", "description"}
+
+
+def current_settings(tr: ArticleTranslation | CategoryTranslation) -> dict[str, Any]:
+    merged = {**DEFAULT_SETTINGS, **(tr.settings or {})}
+    merged["slug"] = tr.slug
+    merged["description"] = tr.description
+    return merged
+
+
+def apply_settings(tr: ArticleTranslation | CategoryTranslation, changes: dict[str, Any]) -> None:
+    stored = dict(tr.settings or {})
+    for key, value in changes.items():
+        if key == "slug":
+            if value:
+                tr.slug = value
+        elif key == "description":
+            tr.description = value
+        elif key in DEFAULT_SETTINGS:
+            stored[key] = value.isoformat() if isinstance(value, datetime) else value
+    tr.settings = stored

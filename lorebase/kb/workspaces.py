@@ -1,0 +1,216 @@
+"""Projects, workspaces (project versions), their languages and team accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import Language, Project, ProjectVersion, User
+from lorebase.kb.errors import Invalid, NotFound
+from lorebase.kb.slugs import slugify
+
+OWNER_ROLE = 7
+ROLE_NAMES = {1: "Administrator", 2: "Editor", 3: "Draft writer", 4: "Reader", 7: "Owner"}
+
+
+@dataclass(frozen=True)
+class WorkspaceScope:
+    """A workspace the caller may touch, with its languages resolved once per request."""
+
+    workspace: ProjectVersion
+    languages: list[Language]
+
+    @property
+    def id(self) -> str:
+        return self.workspace.id
+
+    @property
+    def default_language(self) -> str:
+        for language in self.languages:
+            if language.is_default:
+                return language.code
+        return self.languages[0].code if self.languages else "en"
+
+    def language(self, code: str | None) -> str:
+        """The enabled language matching `code` (case-insensitive); default when empty."""
+        if not code:
+            return self.default_language
+        wanted = code.lower()
+        for language in self.languages:
+            if language.code.lower() == wanted:
+                return language.code
+        raise Invalid("Language code not found")
+
+    def has_language(self, code: str) -> bool:
+        return any(language.code.lower() == code.lower() for language in self.languages)
+
+
+def workspaces(session: Session, project_id: str) -> list[ProjectVersion]:
+    return list(
+        session.scalars(
+            select(ProjectVersion)
+            .where(ProjectVersion.project_id == project_id)
+            .order_by(ProjectVersion.position, ProjectVersion.created_at)
+        )
+    )
+
+
+def languages_of(session: Session, workspace_ids: list[str]) -> dict[str, list[Language]]:
+    found: dict[str, list[Language]] = {wid: [] for wid in workspace_ids}
+    if not workspace_ids:
+        return found
+    rows = session.scalars(
+        select(Language)
+        .where(Language.project_version_id.in_(workspace_ids))
+        .order_by(Language.is_default.desc(), Language.code)
+    )
+    for language in rows:
+        found[language.project_version_id].append(language)
+    return found
+
+
+def find_workspace(session: Session, project_id: str, workspace_id: str) -> WorkspaceScope | None:
+    workspace = session.get(ProjectVersion, workspace_id)
+    if workspace is None or workspace.project_id != project_id:
+        return None
+    return WorkspaceScope(workspace, languages_of(session, [workspace.id])[workspace.id])
+
+
+def get_workspace(
+    session: Session, project_id: str, workspace_id: str, message: str
+) -> WorkspaceScope:
+    scope = find_workspace(session, project_id, workspace_id)
+    if scope is None:
+        raise NotFound(message)
+    return scope
+
+
+def touch(session: Session, workspace_id: str) -> None:
+    """Record that the workspace's content changed (invalidates cached trees everywhere)."""
+    session.execute(
+        update(ProjectVersion)
+        .where(ProjectVersion.id == workspace_id)
+        .values(content_stamp=ProjectVersion.content_stamp + 1)
+    )
+
+
+def content_stamp(session: Session, workspace_id: str) -> int:
+    return (
+        session.scalar(
+            select(ProjectVersion.content_stamp).where(ProjectVersion.id == workspace_id)
+        )
+        or 0
+    )
+
+
+def create_project(
+    session: Session, name: str, *, workspace_name: str = "v1", language: str = "en"
+) -> Project:
+    project = Project(name=name)
+    session.add(project)
+    session.flush()
+    workspace = ProjectVersion(
+        project_id=project.id,
+        version_code_name=workspace_name,
+        slug=slugify(workspace_name),
+        is_main_version=True,
+    )
+    session.add(workspace)
+    session.flush()
+    add_language(session, workspace.id, language, is_default=True)
+    return project
+
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "ar": "Arabic",
+    "he": "Hebrew",
+}
+RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
+
+
+def add_language(
+    session: Session, workspace_id: str, code: str, *, is_default: bool = False
+) -> Language:
+    base = code.split("-")[0].lower()
+    name = LANGUAGE_NAMES.get(base, code)
+    language = Language(
+        project_version_id=workspace_id,
+        code=code,
+        name=name,
+        display_name=name,
+        country_flag_code=code.split("-")[-1].lower() if "-" in code else base,
+        is_default=is_default,
+        enable_rtl=base in RTL_LANGUAGES,
+    )
+    session.add(language)
+    session.flush()
+    return language
+
+
+def users(session: Session, project_id: str) -> list[User]:
+    return list(
+        session.scalars(
+            select(User).where(User.project_id == project_id).order_by(User.created_at, User.email)
+        )
+    )
+
+
+def find_user(session: Session, project_id: str, user_id: str | None) -> User | None:
+    if not user_id:
+        return None
+    user = session.get(User, user_id)
+    if user is None or user.project_id != project_id:
+        return None
+    return user
+
+
+def require_user(session: Session, project_id: str, user_id: str | None) -> User:
+    """Write routes name the acting team account; it must belong to the project."""
+    user = find_user(session, project_id, user_id)
+    if user is None:
+        raise Invalid(f"The user with id '{user_id}' does not exist in your project.")
+    return user
+
+
+def create_user(
+    session: Session,
+    project_id: str,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str = "",
+    role: int = 2,
+) -> User:
+    if role not in ROLE_NAMES:
+        raise Invalid(f"Unknown role {role}; use one of {sorted(ROLE_NAMES)}.")
+    taken = session.scalar(
+        select(User.id).where(User.project_id == project_id, User.email == email)
+    )
+    if taken:
+        raise Invalid(f"A team account with the email {email} already exists.")
+    user = User(
+        project_id=project_id,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        unique_user_name=slugify(f"{first_name} {last_name}".strip() or email),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def default_project(session: Session) -> Project | None:
+    return session.scalars(select(Project).order_by(Project.created_at)).first()
