@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/lorebase serve --host 127.0.0.1 --port $(PORT) --data-dir ./data
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -38,24 +38,24 @@ def render_bodies(
 
     Markdown bodies get their HTML rendered (and sanitised) from the Markdown source; HTML
     bodies are sanitised. For display, merge codes are resolved in both, the language's own
-    values first, then the global ones.
+    values first, then the global ones. Markdown is resolved before it is rendered: cmark
+    percent-encodes `{{` inside link targets, which would hide the codes afterwards.
     """
+    values = merge_codes.values_for(session, scope.id, lang) if for_display else None
     if content_type in (None, MARKDOWN):
-        html = markdown_to_html(content) if content is not None else html_content
-    else:
-        source = html_content if html_content is not None else content
-        html = sanitize_html(source) if source is not None else None
-    if not for_display:
-        return content, html
-    values = merge_codes.values_for(session, scope.id, lang)
-    if content is not None:
-        if content_type in (None, MARKDOWN):
+        if content is None:
+            return None, sanitize_html(html_content) if html_content is not None else None
+        if values is not None:
             content = resolve_merge_codes(content, values, target="markdown")
-        else:
-            content = resolve_merge_codes(content, values, target="html")
-    if html is not None:
-        html = resolve_merge_codes(html, values, target="html")
-    return content, html
+        return content, markdown_to_html(content)
+    source = html_content if html_content is not None else content
+    if source is None:
+        return content, None
+    if values is not None:
+        # Resolution does not sanitise what it inserts; the whole result is sanitised once.
+        resolved = resolve_merge_codes(source, values, target="html")
+        return resolved, sanitize_html(resolved)
+    return content, sanitize_html(source)
 
 
 def authors(session: Session, revision: ArticleRevision | CategoryRevision) -> list[User]:
