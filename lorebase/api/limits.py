@@ -24,6 +24,17 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+# The official document declares `text/json` (and no Content-Type at all is what hand-written
+# curl calls send) beside application/json; FastAPI only parses application/json and
+# application/*+json, so these bodies are relabelled once they are known to be JSON.
+JSON_ALIASES = (b"text/json", b"")
+
+
+def _with_json_content_type(scope: Scope) -> list[tuple[bytes, bytes]]:
+    kept = [(k, v) for k, v in scope.get("headers") or [] if k.lower() != b"content-type"]
+    return [*kept, (b"content-type", b"application/json")]
+
+
 class BodyLimits:
     def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int) -> None:
         self.app = app
@@ -56,16 +67,12 @@ class BodyLimits:
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if body.strip() and (content_type.endswith(b"json") or not content_type):
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError as error:
-                await self._refuse(send, f"The request body is not valid JSON: {error}.")
+            problem = self._json_problem(body)
+            if problem:
+                await self._refuse(send, problem)
                 return
-            if json_depth(parsed) > self.max_depth:
-                await self._refuse(
-                    send, f"The request body nests JSON deeper than {self.max_depth} levels."
-                )
-                return
+            if content_type in JSON_ALIASES:
+                scope = {**scope, "headers": _with_json_content_type(scope)}
         replayed = False
 
         async def replay() -> Message:
@@ -76,6 +83,23 @@ class BodyLimits:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    def _json_problem(self, body: bytes) -> str | None:
+        """Why a body that claims to be JSON cannot be used, in words a client can act on."""
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return (
+                    f"The request body is not valid UTF-8: byte 0x{body[bad.start]:02x} at "
+                    f"offset {bad.start}. Send JSON encoded as UTF-8."
+                )
+            return f"The request body is not valid JSON: {error}."
+        if json_depth(parsed) > self.max_depth:
+            return f"The request body nests JSON deeper than {self.max_depth} levels."
+        return None
 
     async def _refuse(self, send: Send, description: str) -> None:
         payload = dumps(error_body(description, 400))

@@ -25,6 +25,8 @@ from lorebase.kb.views import ArticleSummary
 from lorebase.kb.workspaces import WorkspaceScope
 
 NOT_FOUND = "Article not found"
+TITLE_MAX = 500  # the width of the title columns
+INT32 = (-(2**31), 2**31 - 1)  # Document360's order is a .NET int
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,19 @@ def _taken_slugs(session: Session, workspace_id: str, lang: str) -> set[str]:
     )
 
 
+def check_title(title: Any) -> str:
+    if title is None or not str(title).strip():
+        raise Invalid("The Title field is required.")
+    if len(str(title)) > TITLE_MAX:
+        raise Invalid(f"The field Title must be a string with a maximum length of {TITLE_MAX}.")
+    return str(title)
+
+
+def _check_order(order: int | None) -> None:
+    if order is not None and not INT32[0] <= order <= INT32[1]:
+        raise Invalid(f"The field Order must be between {INT32[0]} and {INT32[1]}.")
+
+
 def _next_position(session: Session, workspace_id: str, category_id: str | None) -> int:
     query = select(func.max(Article.position)).where(Article.project_version_id == workspace_id)
     query = query.where(
@@ -79,8 +94,8 @@ def create_article(
     lang: str | None = None,
     workspace_word: str = "project version",
 ) -> tuple[Article, ArticleTranslation]:
-    if not title or not title.strip():
-        raise Invalid("The Title field is required.")
+    title = check_title(title)
+    _check_order(order)
     if not project_version_id:
         raise Invalid("The ProjectVersionId field is required.")
     if not user_id:
@@ -148,6 +163,9 @@ def update_article(
     code = scope.language(lang)
     if not fields:
         raise Invalid("A non-empty request body is required.")
+    _check_order(fields.get("order"))
+    if fields.get("title") is not None:
+        check_title(fields["title"])
     if (
         "category_id" in fields
         and fields["category_id"]
@@ -168,8 +186,6 @@ def update_article(
     tr = translation_for_write(session, located, code)
     changes: dict[str, Any] = {}
     if fields.get("title") is not None:
-        if not str(fields["title"]).strip():
-            raise Invalid("The Title field is required.")
         changes["title"] = fields["title"]
     if fields.get("content") is not None:
         changes.update({"content": fields["content"]})
@@ -179,18 +195,20 @@ def update_article(
         changes["html_content"] = fields["html_content"]
         if article.content_type in (1, 2):
             changes["content"] = fields["html_content"]
+    number = fields.get("version_number")
     try:
-        rev = (
-            article_revisions.save(
-                session,
-                tr,
-                version_number=fields.get("version_number"),
-                changes=changes,
-                author_id=None,
+        if changes:
+            rev = article_revisions.save(
+                session, tr, version_number=number, changes=changes, author_id=None
             )
-            if changes or fields.get("version_number")
-            else _latest(session, tr)
-        )
+        elif number:
+            # Nothing to write: naming the published revision must not fork an empty draft.
+            found = article_revisions.revision(session, article.id, code, number)
+            if found is None:
+                raise RevisionMissing(number)
+            rev = found
+        else:
+            rev = _latest(session, tr)
     except RevisionMissing:
         raise Invalid(
             f"Article with Id {article_id} with the language code {code} does not contain "
@@ -333,14 +351,23 @@ def fork_article(
 
 
 def delete_version(
-    session: Session, project_id: str, article_id: str, lang: str | None, version_number: int
+    session: Session,
+    project_id: str,
+    article_id: str,
+    lang: str | None,
+    version_number: int,
+    *,
+    missing_version: str = NOT_FOUND,
 ) -> None:
+    """Delete one revision; `missing_version` is the 400 text for a number that does not exist
+    (the single-version routes say "Article not found", the bulk route "Invalid Article
+    Version", as in the official examples)."""
     located = locate(session, project_id, article_id)
     tr = existing_translation(session, located, lang)
     try:
         article_revisions.delete_revision(session, tr, version_number)
     except RevisionMissing:
-        raise Invalid("Invalid Article Version") from None
+        raise Invalid(missing_version) from None
     except LastRevision:
         raise Invalid("Last Version cannot be deleted") from None
     except PublishedRevision:
@@ -364,8 +391,11 @@ def update_settings(
         check_related_articles(session, located.scope.id, changes["related_articles"])
     if changes.get("slug"):
         wanted = slugify(changes["slug"])
-        if wanted != tr.slug:
-            changes["slug"] = unique_slug(wanted, _taken_slugs(session, located.scope.id, code))
+        changes["slug"] = (
+            wanted
+            if wanted == tr.slug
+            else unique_slug(wanted, _taken_slugs(session, located.scope.id, code))
+        )
     if changes.get("content_type") is not None:
         located.article.content_type = changes.pop("content_type")
     else:
@@ -395,7 +425,7 @@ def workspace_articles(session: Session, scope: WorkspaceScope, lang: str) -> li
         .where(Article.project_version_id == scope.id, ArticleTranslation.language_code.in_(langs))
     )
     chosen: dict[str, tuple[Article, ArticleTranslation]] = {}
-    for article, tr in rows.tuples():
+    for article, tr in rows:
         current = chosen.get(article.id)
         if current is None or (tr.language_code == lang and current[1].language_code != lang):
             chosen[article.id] = (article, tr)

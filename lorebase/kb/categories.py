@@ -286,7 +286,8 @@ def _taken_slugs(session: Session, workspace_id: str, lang: str) -> set[str]:
 def _parent_in(session: Session, workspace_id: str, parent_id: str) -> Category:
     parent = session.get(Category, parent_id)
     if parent is None or parent.project_version_id != workspace_id:
-        raise Invalid(f"Cannot find category with id {parent_id}")
+        # No text is documented for categories; this is the one POST /v2/Articles uses.
+        raise Invalid(f"Unable to find specified parent category with an id {parent_id}.")
     return parent
 
 
@@ -325,9 +326,7 @@ def create_category(
     category = Category(
         project_version_id=scope.id,
         parent_id=parent_category_id or None,
-        position=order
-        if order is not None
-        else _next_position(session, scope.id, parent_category_id),
+        position=_next_position(session, scope.id, parent_category_id),
         category_type=category_type,
         content_type=(content_type if content_type is not None else 0)
         if category_type in (PAGE, INDEX)
@@ -338,6 +337,9 @@ def create_category(
     )
     session.add(category)
     session.flush()
+    if order is not None:
+        # Same meaning as `order` on PUT: that position among the siblings, which move down.
+        _place(session, category, order)
     wanted_slug = slugify(slug or name)
     translation = {
         "name": name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lorebase.db.models import ArticleTranslation, CategoryTranslation
@@ -39,5 +39,11 @@ def apply_settings(tr: ArticleTranslation | CategoryTranslation, changes: dict[s
         elif key == "description":
             tr.description = value
         elif key in DEFAULT_SETTINGS:
-            stored[key] = value.isoformat() if isinstance(value, datetime) else value
+            stored[key] = _utc_text(value) if isinstance(value, datetime) else value
     tr.settings = stored
+
+
+def _utc_text(value: datetime) -> str:
+    """UTC with `Z`, as every date the API emits (api-reference §1.1); zone-less input is UTC."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

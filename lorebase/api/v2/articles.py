@@ -52,8 +52,17 @@ def bulk_delete_versions(
     lang_code: Annotated[str, Query(alias="langCode")],
     numbers: Annotated[list[int], Query(alias="articleVersionNumbers")],
 ) -> Response:
+    # A number sent twice names one revision: delete it once instead of failing on the repeat.
+    numbers = list(dict.fromkeys(numbers))
     for number in numbers:
-        kb.delete_version(session, caller.project_id, article_id, lang_code, number)
+        kb.delete_version(
+            session,
+            caller.project_id,
+            article_id,
+            lang_code,
+            number,
+            missing_version="Invalid Article Version",
+        )
     session.commit()
     listed = ",".join(str(n) for n in numbers)
     return ok(article_id=article_id, data=f"Deleted article version(s) are {listed}")
@@ -67,7 +76,8 @@ def bulk_delete(
 ) -> Response:
     _bulk_items(article_ids)
     results = []
-    for article_id in article_ids:
+    # An id listed twice is one article: delete it once rather than fail on the repeat.
+    for article_id in dict.fromkeys(article_ids):
         try:
             kb.delete_article(session, caller.project_id, article_id)
         except KbError as error:
@@ -88,6 +98,9 @@ def bulk_delete(
 @router.post("/bulkcreate")
 def bulk_create(caller: CallerDep, session: SessionDep, body: list[rq.CreateArticle]) -> Response:
     _bulk_items(body)
+    # The official bulk 400 for a missing title is the bare field text, not an item failure.
+    for item in body:
+        kb.check_title(item.title)
     results = []
     for item in body:
         try:
@@ -110,14 +123,14 @@ def bulk_update(
     caller: CallerDep, session: SessionDep, body: list[rq.BulkUpdateArticle] | None = None
 ) -> Response:
     _bulk_items(body or [])
+    if any(not item.article_id for item in body or []):
+        raise Invalid("The ArticleId field is required.")
     results = []
     for item in body or []:
         fields = item.given()
-        article_id = fields.pop("article_id", None)
+        article_id = fields.pop("article_id")
         lang = fields.pop("lang_code", None)
         try:
-            if not article_id:
-                raise Invalid("The ArticleId field is required.")
             kb.update_article(session, caller.project_id, article_id, lang, fields=fields)
         except KbError as error:
             raise _bulk_failure(
@@ -139,24 +152,29 @@ def bulk_publish(
     caller: CallerDep, session: SessionDep, langCode: str, body: list[rq.BulkPublishArticle]
 ) -> Response:
     _bulk_items(body)
-    results = []
+    # Field checks come first and unprefixed, as ASP.NET model validation answers before any
+    # item is processed (the official texts: "The ArticleId field is required." etc.).
+    checked = []
     for item in body:
         if not item.article_id:
             raise Invalid("The ArticleId field is required.")
         version = rq.required_version(item.version_number)
+        checked.append((item.article_id, version, rq.required_user(item.user_id), item))
+    results = []
+    for article_id, version, user_id, item in checked:
         try:
             kb.publish_article(
                 session,
                 caller.project_id,
-                item.article_id,
+                article_id,
                 langCode,
                 version_number=version,
-                user_id=rq.required_user(item.user_id),
+                user_id=user_id,
                 message=item.publish_message,
             )
         except KbError as error:
             raise _bulk_failure(
-                f"Failed to publish article with an id {item.article_id}", error
+                f"Failed to publish article with an id {article_id}", error
             ) from None
         results.append(
             {

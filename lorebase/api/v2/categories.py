@@ -40,6 +40,13 @@ def _bulk_failure(prefix: str, error: KbError) -> Invalid:
 @router.post("/bulkcreate")
 def bulk_create(caller: CallerDep, session: SessionDep, body: list[rq.AddCategory]) -> Response:
     _bulk_items(body)
+    # Missing fields are model validation in Document360: reported bare, before any item is
+    # processed (spec examples for this route); failures of one item carry its name.
+    for item in body:
+        if not item.project_version_id:
+            raise Invalid("The ProjectVersionId field is required.")
+        if not item.name or not item.name.strip():
+            raise Invalid("The Name field is required.")
     results = []
     for item in body:
         try:
@@ -62,11 +69,12 @@ def bulk_update_content(
     caller: CallerDep, session: SessionDep, body: list[rq.BulkUpdateCategoryContent]
 ) -> Response:
     _bulk_items(body)
+    for item in body:
+        if not item.category_id:
+            raise Invalid("The CategoryId field is required.")
     results = []
     for item in body:
         try:
-            if not item.category_id:
-                raise Invalid("The CategoryId field is required.")
             _save_content(session, caller.project_id, item.category_id, item.lang_code, item)
         except KbError as error:
             raise _bulk_failure(
@@ -105,26 +113,27 @@ def bulk_publish(
     caller: CallerDep, session: SessionDep, langCode: str, body: list[rq.BulkPublishCategory]
 ) -> Response:
     _bulk_items(body)
-    results = []
+    # Required fields and ranges are checked for every item first and reported bare, as the
+    # spec's examples for this route show; a failure of one item names the item.
+    checked = []
     for item in body:
         if not item.category_id:
             raise Invalid("The CategoryId field is required.")
+        user_id = rq.required_user(item.user_id)
+        version_number = rq.required_version(item.version_number)
+        checked.append((item.category_id, user_id, version_number, item.publish_message))
+    results = []
+    for category_id, user_id, version_number, message in checked:
         try:
             kb.publish_page(
-                session,
-                caller.project_id,
-                item.category_id,
-                langCode,
-                rq.required_version(item.version_number),
-                rq.required_user(item.user_id),
-                item.publish_message,
+                session, caller.project_id, category_id, langCode, version_number, user_id, message
             )
         except KbError as error:
             raise _bulk_failure(
-                f"Failed to publish category with an id {item.category_id}", error
+                f"Failed to publish category with an id {category_id}", error
             ) from None
         results.append(
-            {"category_id": item.category_id, "success": True, "details": "Bulk Publish Success"}
+            {"category_id": category_id, "success": True, "details": "Bulk Publish Success"}
         )
     session.commit()
     return ok(data=results)
@@ -393,8 +402,9 @@ def fork(
         raise Invalid("A non-empty request body is required.")
     if body.version_number is None:
         raise Invalid("The VersionNumber field is required.")
+    user_id = rq.required_user(body.user_id)
     tr, rev = kb.fork_page(
-        session, caller.project_id, categoryId, body.lang_code, body.version_number, body.user_id
+        session, caller.project_id, categoryId, body.lang_code, body.version_number, user_id
     )
     session.commit()
     summaries, names = version_list(session, [rev], tr.public_version)
@@ -505,6 +515,7 @@ def update_category_type(
 ) -> Response:
     if category_type is None:
         raise Invalid("The CategoryType field is required.")
+    rq.required_user(user_id)
     kb.update_category_type(session, caller.project_id, categoryId, category_type, user_id)
     session.commit()
     return ok()

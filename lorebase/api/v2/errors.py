@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lorebase.api.v2.envelope import fail
@@ -33,23 +34,61 @@ def pascal(field: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\s]+", field))
 
 
+SOURCES = ("body", "query", "path", "header")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _where(loc: list[Any]) -> str:
+    """`[0, "name"]` -> `[0].name`: where in the body the bad value sits."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
 def describe_validation(errors: list[dict[str, Any]]) -> str:
     """ASP.NET-style messages for the first problem, as Document360's docs show them."""
     error = errors[0]
-    loc = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+    raw = list(error.get("loc", ()))
+    source = raw[0] if raw and raw[0] in SOURCES else "body"
+    loc = raw[1:] if raw and raw[0] in SOURCES else raw
     kind = error.get("type", "")
-    where = loc[-1] if loc else ""
-    if kind == "missing" and not loc:
-        return "A non-empty request body is required."
-    if kind == "missing":
-        return f"The {pascal(where)} field is required."
+    given = error.get("input")
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     if kind in ("json_invalid", "value_error.jsondecode"):
-        return f"The request body is not valid JSON: {error.get('msg', '')}."
-    message = str(error.get("msg", "invalid value"))
-    if message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
-    path = ".".join(loc) or "request body"
-    return f"The value of {path} is not valid: {message}."
+        return f"The request body is not valid JSON: {error.get('ctx', {}).get('error', message)}."
+    if kind == "missing":
+        if source == "body" and not loc:
+            return "A non-empty request body is required."
+        return f"The {pascal(str(loc[-1]))} field is required."
+    if source != "body":
+        return f"The {source} parameter {_where(loc)} is not valid: {message}."
+    if not loc:
+        if isinstance(given, bytes | bytearray):
+            return "The request body must be JSON sent with Content-Type: application/json."
+        if kind in ("model_type", "model_attributes_type", "dict_type"):
+            return f"The request body must be a JSON object, not {_json_kind(given)}."
+        if kind == "list_type":
+            return f"The request body must be a JSON array, not {_json_kind(given)}."
+    return f"The value of {_where(loc) or 'the request body'} is not valid: {message}."
+
+
+OUT_OF_RANGE = (
+    "A number in the request is out of range: integers must lie between -2147483648 and 2147483647."
+)
 
 
 def install(app: FastAPI) -> None:
@@ -64,6 +103,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:
         return fail(400, describe_validation(list(exc.errors())))
+
+    # The last line of defence for numbers no field bound caught (a path segment such as
+    # versionNumber=2**80): the driver refuses them before anything is written, so they are
+    # the client's mistake, not a 500.
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        log.warning("out-of-range value on %s %s: %s", request.method, request.url.path, exc)
+        return fail(400, OUT_OF_RANGE)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

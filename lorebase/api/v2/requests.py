@@ -19,9 +19,10 @@ def _enum(names: dict[str, int], label: str) -> Callable[[Any], Any]:
     allowed = sorted(set(names.values()))
 
     def parse(value: Any) -> Any:
-        if value is None or isinstance(value, bool):
+        if value is None:
             return value
-        if isinstance(value, int):
+        # bool is an int subclass; pydantic's lax int would turn `true` into 1 (Folder → Page).
+        if isinstance(value, int) and not isinstance(value, bool):
             if value in allowed:
                 return value
         elif isinstance(value, str):

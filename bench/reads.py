@@ -1,0 +1,600 @@
+"""Read benchmark: the category tree, one category and one article, on a large workspace.
+
+Generates 1,000 categories and 10,000 articles (bench/generate.py), starts the server as a
+user would (`lorebase serve`: uvicorn, one process) and, in the same run, measures against
+baselines taken in the same run:
+
+- GET /v2/ProjectVersions/{id}/categories latency (cold = built from the database, warm =
+  served from the tree cache) vs `orjson.dumps` of the identical body: target <= 3x;
+- GET /v2/Categories/{id} and GET /v2/Articles/{id}/en requests/s at concurrency 16 vs
+  GET /health of the same server: target >= 0.3x;
+- the server's peak RSS (VmHWM): target < 300 MB.
+
+    .venv/bin/python -m bench.reads
+    .venv/bin/python -m bench.reads --database-url postgresql+psycopg://postgres@127.0.0.1/postgres
+
+With a PostgreSQL URL a scratch database is created on that server and dropped at the end.
+All traffic goes to 127.0.0.1. Always exits 0: a benchmark reports, it does not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+if __package__ in (None, ""):  # run as `python bench/reads.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
+
+HOST = "127.0.0.1"
+TREE_RATIO_TARGET = 3.0
+THROUGHPUT_RATIO_TARGET = 0.3
+RSS_TARGET_MB = 300.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _server_command(launcher: str, port: int) -> list[str]:
+    if launcher == "uvicorn":
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "lorebase.app:create_app",
+            "--factory",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+    return [sys.executable, "-m", "lorebase.cli", "serve", "--host", HOST, "--port", str(port)]
+
+
+@contextmanager
+def running_server(
+    database_url: str, data_dir: Path, launcher: str, timeout: float = 60.0
+) -> Iterator[Server]:
+    """The server in a child process, answering /health; stopped (SIGINT, then kill) after."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LOREBASE_DATABASE_URL": database_url,
+        "LOREBASE_DATA_DIR": str(data_dir),
+        "LOREBASE_HOST": HOST,
+        "LOREBASE_PORT": str(port),
+    }
+    log = data_dir / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            _server_command(launcher, port), env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    server = Server(process, f"http://{HOST}:{port}", log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{server.base_url}/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no /health answer after {timeout:.0f} s")
+            time.sleep(0.1)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            queue += [int(c) for c in children]
+    return found
+
+
+def _proc_status_kib(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def memory_mb(pid: int, key: str) -> float:
+    """VmHWM (peak) or VmRSS of the process and its descendants (a launcher's children)."""
+    return sum(_proc_status_kib(p, key) for p in _descendants(pid)) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process (and its descendants)."""
+    total = 0
+    for p in _descendants(pid):
+        # Fields after the parenthesised command name; utime and stime are 14 and 15.
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+@dataclass
+class TreeResult:
+    body_bytes: int
+    cold_first_ms: float
+    cold_ms: list[float]
+    warm_ms: list[float]
+    dumps_ms: list[float]
+
+
+@dataclass
+class Phase:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False)
+    server_cpu: float  # cores used by the server during the phase
+    client_cpu: float  # cores used by this process (the load generator)
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def _timed_get(client: httpx.Client, path: str, **kwargs: Any) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = client.get(path, **kwargs)
+    response.read()
+    return (time.perf_counter() - started) * 1000, response
+
+
+def _check(response: httpx.Response, what: str) -> None:
+    if response.status_code != 200:
+        raise RuntimeError(f"{what}: HTTP {response.status_code}: {response.text[:500]}")
+
+
+def _median_ms(action: Callable[[], object], runs: int) -> list[float]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def measure_tree(
+    server: Server, ws: GeneratedWorkspace, *, cold_runs: int, warm_runs: int
+) -> TreeResult:
+    headers = {"api_token": ws.admin_token}
+    path = f"/v2/ProjectVersions/{ws.workspace_id}/categories"
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
+        # A first authenticated request that does not touch the tree, so that "cold" means
+        # "built from the database", not "first request the process ever served".
+        _check(client.get("/v2/ProjectVersions"), "GET /v2/ProjectVersions")
+        cold_first, response = _timed_get(client, path)
+        _check(response, "GET tree")
+        body = response.content
+        parsed = orjson.loads(body)
+        root = parsed["data"][0]
+        cold = []
+        for _ in range(cold_runs):
+            # A write bumps the workspace's content stamp: the next tree is built again.
+            touched = client.put(f"/v2/Categories/{root['id']}", json={"hidden": root["hidden"]})
+            _check(touched, "PUT /v2/Categories/{id}")
+            elapsed, response = _timed_get(client, path)
+            _check(response, "GET tree after a write")
+            cold.append(elapsed)
+        warm = []
+        for _ in range(warm_runs):
+            elapsed, response = _timed_get(client, path)
+            _check(response, "GET tree (cached)")
+            warm.append(elapsed)
+        body = response.content
+    parsed = orjson.loads(body)
+    dumps = _median_ms(lambda: orjson.dumps(parsed), max(7, warm_runs // 2))
+    return TreeResult(len(body), cold_first, cold, warm, dumps)
+
+
+@dataclass
+class _Window:
+    """What the load generator saw between the start and the end of the measured window."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+    started: float = 0.0
+    ended: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+
+    def open(self, server: Server) -> None:
+        self.server_cpu, self.client_cpu = cpu_seconds(server.pid), time.process_time()
+        self.started = time.perf_counter()
+
+    def close(self, server: Server) -> None:
+        self.ended = time.perf_counter()
+        self.server_cpu = cpu_seconds(server.pid) - self.server_cpu
+        self.client_cpu = time.process_time() - self.client_cpu
+
+    def fail(self, description: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or description
+
+
+def _httpx_load(
+    server: Server,
+    paths: Sequence[str],
+    headers: dict[str, str],
+    *,
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+    warmup: int,
+) -> _Window:
+    """One keep-alive httpx.Client per thread."""
+    window = _Window()
+    clients = [
+        httpx.Client(base_url=server.base_url, headers=headers, timeout=60)
+        for _ in range(concurrency)
+    ]
+    ready = threading.Barrier(concurrency + 1)
+    go = threading.Event()
+    lock = threading.Lock()
+    sent = 0
+
+    def run(index: int) -> None:
+        nonlocal sent
+        client = clients[index]
+        for i in range(warmup):
+            client.get(paths[(index + i) % len(paths)])
+        ready.wait()
+        go.wait()
+        while True:
+            with lock:
+                n = sent
+                sent += 1
+            if n >= max_requests or time.perf_counter() >= window.started + seconds:
+                return
+            elapsed, response = _timed_get(client, paths[n % len(paths)])
+            with lock:
+                window.latencies_ms.append(elapsed)
+                if response.status_code != 200:
+                    window.fail(f"HTTP {response.status_code} {response.text[:200]}")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(concurrency)]
+    try:
+        for thread in threads:
+            thread.start()
+        ready.wait(timeout=120)
+        window.open(server)
+        go.set()
+        for thread in threads:
+            thread.join()
+        window.close(server)
+    finally:
+        for client in clients:
+            client.close()
+    return window
+
+
+async def _raw_load_async(
+    server: Server,
+    paths: Sequence[str],
+    headers: dict[str, str],
+    *,
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+    warmup: int,
+) -> _Window:
+    """Keep-alive HTTP/1.1 connections driven from one event loop, requests pre-encoded.
+
+    The load generator shares the machine with the server; this one costs the least CPU per
+    request, so the trivial route measures the server rather than the client.
+    """
+    window = _Window()
+    host, port = server.base_url.removeprefix("http://").split(":")
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    requests = [f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode() for p in paths]
+    ready = asyncio.Barrier(concurrency + 1)
+    go = asyncio.Event()
+    sent = 0
+
+    async def exchange(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int:
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = None
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError("response without Content-Length: " + head[:200].decode())
+        await reader.readexactly(length)
+        return int(head[9:12])
+
+    async def run(index: int) -> None:
+        nonlocal sent
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for i in range(warmup):
+                await exchange(reader, writer, requests[(index + i) % len(requests)])
+            await ready.wait()
+            await go.wait()
+            while sent < max_requests and time.perf_counter() < window.started + seconds:
+                n, sent = sent, sent + 1
+                began = time.perf_counter()
+                status = await exchange(reader, writer, requests[n % len(requests)])
+                window.latencies_ms.append((time.perf_counter() - began) * 1000)
+                if status != 200:
+                    window.fail(f"HTTP {status} for {paths[n % len(paths)]}")
+        finally:
+            writer.close()
+
+    tasks = [asyncio.create_task(run(i)) for i in range(concurrency)]
+    await asyncio.wait_for(ready.wait(), timeout=120)
+    window.open(server)
+    go.set()
+    await asyncio.gather(*tasks)
+    window.close(server)
+    return window
+
+
+def load_phase(
+    server: Server,
+    name: str,
+    paths: Sequence[str],
+    headers: dict[str, str],
+    *,
+    client: str,
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+    warmup: int = 10,
+) -> Phase:
+    """`concurrency` keep-alive connections GET `paths` in turn, each waiting for its answer
+    before the next request, until `seconds` have passed or `max_requests` were sent."""
+    options: dict[str, Any] = {
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "max_requests": max_requests,
+        "warmup": warmup,
+    }
+    if client == "httpx":
+        window = _httpx_load(server, paths, headers, **options)
+    else:
+        window = asyncio.run(_raw_load_async(server, paths, headers, **options))
+    elapsed = window.ended - window.started
+    return Phase(
+        name=name,
+        requests=len(window.latencies_ms) - window.errors,
+        errors=window.errors,
+        seconds=elapsed,
+        latencies_ms=window.latencies_ms,
+        server_cpu=window.server_cpu / elapsed,
+        client_cpu=window.client_cpu / elapsed,
+        first_error=window.first_error,
+    )
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(
+    ws: GeneratedWorkspace,
+    engine: str,
+    tree: TreeResult,
+    phases: dict[str, Phase],
+    health: list[Phase],
+    rss_start: float,
+    rss_peak: float,
+    client: str,
+) -> str:
+    dumps = statistics.median(tree.dumps_ms)
+    cold = statistics.median(tree.cold_ms) if tree.cold_ms else tree.cold_first_ms
+    warm = statistics.median(tree.warm_ms)
+    health_rate = statistics.mean(p.rate for p in health)
+    rows: list[tuple[str, str, str, str, str, str]] = []
+
+    def tree_row(label: str, ms: float) -> None:
+        ratio = ms / dumps
+        rows.append(
+            (
+                label,
+                f"{ms:9.1f} ms",
+                f"orjson.dumps {dumps:.1f} ms",
+                f"{ratio:7.1f}x",
+                f"<= {TREE_RATIO_TARGET:g}x",
+                _verdict(ratio <= TREE_RATIO_TARGET),
+            )
+        )
+
+    tree_row("GET tree, cold: first request", tree.cold_first_ms)
+    tree_row(f"GET tree, cold: median of {len(tree.cold_ms)} after a write", cold)
+    tree_row(f"GET tree, warm (cached): median of {len(tree.warm_ms)}", warm)
+    for label, phase in phases.items():
+        ratio = phase.rate / health_rate if health_rate else 0.0
+        rows.append(
+            (
+                f"{label}, concurrency 16",
+                f"{phase.rate:7.0f} req/s",
+                f"/health {health_rate:.0f} req/s",
+                f"{ratio:7.2f}x",
+                f">= {THROUGHPUT_RATIO_TARGET:g}x",
+                _verdict(ratio >= THROUGHPUT_RATIO_TARGET and phase.errors == 0),
+            )
+        )
+    rows.append(
+        (
+            "server peak RSS (VmHWM)",
+            f"{rss_peak:9.1f} MB",
+            f"at start {rss_start:.1f} MB",
+            "",
+            f"< {RSS_TARGET_MB:g} MB",
+            _verdict(rss_peak < RSS_TARGET_MB),
+        )
+    )
+    heads = ("measure", "value", "baseline (same run)", "ratio", "target", "result")
+    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
+    lines = [
+        f"Lorebase read benchmark: {engine}, {ws.counts.get('categories', 0):,} categories, "
+        f"{ws.counts.get('articles', 0):,} articles (generated in {ws.seconds:.1f} s); "
+        f"tree body {tree.body_bytes / 1e6:.2f} MB",
+        "",
+        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines += ["", f"load phases ({client} client; it shares this machine's cores with the server):"]
+    for phase in [*health[:1], *phases.values(), *health[1:]]:
+        lines.append(
+            f"  {phase.name:<28} {phase.requests:6d} ok {phase.errors:4d} errors "
+            f"in {phase.seconds:4.1f} s  p50 {phase.percentile(0.5):6.1f} ms  "
+            f"p99 {phase.percentile(0.99):6.1f} ms  server CPU {phase.server_cpu:4.2f} cores  "
+            f"client CPU {phase.client_cpu:4.2f} cores"
+        )
+        if phase.first_error:
+            lines.append(f"    first error: {phase.first_error}")
+    lines.append(
+        f"  tree cold samples (ms): first {tree.cold_first_ms:.0f}; "
+        + ", ".join(f"{ms:.0f}" for ms in tree.cold_ms)
+        + f"; warm min/max {min(tree.warm_ms):.1f}/{max(tree.warm_ms):.1f} ms"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server URL (a scratch database is created there and dropped); "
+        "default: SQLite in a temp directory",
+    )
+    parser.add_argument("--categories", type=int, default=1000)
+    parser.add_argument("--articles", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each load phase")
+    parser.add_argument("--max-requests", type=int, default=50_000, help="cap per load phase")
+    parser.add_argument("--cold-runs", type=int, default=4)
+    parser.add_argument("--warm-runs", type=int, default=20)
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="load generator: pre-encoded HTTP/1.1 on asyncio (default) or httpx.Client threads",
+    )
+    parser.add_argument(
+        "--launcher",
+        choices=("cli", "uvicorn"),
+        default="cli",
+        help="`lorebase serve` (default) or `python -m uvicorn lorebase.app:create_app`",
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with (
+        scratch_database(args.database_url) as url,
+        tempfile.TemporaryDirectory(prefix="lorebase-bench-data-") as data,
+    ):
+        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        print(f"generating the workspace ({engine})...", file=sys.stderr, flush=True)
+        ws = generate_workspace(
+            url, categories=args.categories, articles=args.articles, seed=args.seed
+        )
+        print(f"  done in {ws.seconds:.1f} s; starting the server...", file=sys.stderr, flush=True)
+        with running_server(url, Path(data), args.launcher) as server:
+            rss_start = memory_mb(server.pid, "VmRSS")
+            print("measuring the tree...", file=sys.stderr, flush=True)
+            tree = measure_tree(server, ws, cold_runs=args.cold_runs, warm_runs=args.warm_runs)
+            headers = {"api_token": ws.admin_token}
+            load = {
+                "client": args.client,
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+                "max_requests": args.max_requests,
+            }
+            routes = {
+                "GET /v2/Categories/{id}": [f"/v2/Categories/{i}" for i in ws.category_ids],
+                "GET /v2/Articles/{id}/en": [f"/v2/Articles/{i}/en" for i in ws.article_ids],
+            }
+            # /health before and after the two routes: the baseline is their mean, so a
+            # drift of the machine during the run shows up instead of skewing one ratio.
+            health, phases = [], {}
+            print("load: /health...", file=sys.stderr, flush=True)
+            health.append(load_phase(server, "GET /health (before)", ["/health"], headers, **load))
+            for label, paths in routes.items():
+                print(f"load: {label}...", file=sys.stderr, flush=True)
+                phases[label] = load_phase(server, label, paths, headers, **load)
+            print("load: /health...", file=sys.stderr, flush=True)
+            health.append(load_phase(server, "GET /health (after)", ["/health"], headers, **load))
+            rss_peak = memory_mb(server.pid, "VmHWM")
+    print(report(ws, engine, tree, phases, health, rss_start, rss_peak, args.client))
+    print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
