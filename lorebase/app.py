@@ -13,6 +13,12 @@ from lorebase.db.engine import make_engine, make_session_factory
 from lorebase.settings import Settings
 
 
+ROUTERS = (projects.router, categories.router, articles.router, merge_codes.router)
+ROUTE_TEMPLATES = [
+    route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
+]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url())
@@ -27,20 +33,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_session_factory(engine, writer=False)
     app.state.tree_cache = TreeCache()
     errors.install(app)
     # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in
     # each router, so they win; see api-reference.md §1.3.
-    app.include_router(projects.router)
-    app.include_router(categories.router)
-    app.include_router(articles.router)
-    app.include_router(merge_codes.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    app.add_middleware(CanonicalPaths, templates=list(app.openapi()["paths"]))
+    app.add_middleware(CanonicalPaths, templates=ROUTE_TEMPLATES)
     app.add_middleware(
         BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )

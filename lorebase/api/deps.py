@@ -21,7 +21,11 @@ def session_factory(request: Request) -> sessionmaker[Session]:
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session per request; write routes commit explicitly before answering."""
-    session = session_factory(request)()
+    if request.method in ("GET", "HEAD"):
+        readers: sessionmaker[Session] = request.app.state.read_session_factory
+        session = readers()
+    else:
+        session = session_factory(request)()
     try:
         yield session
     finally:

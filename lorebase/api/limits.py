@@ -12,16 +12,24 @@ from lorebase.api.v2.envelope import dumps, error_body
 
 def json_depth(value: Any) -> int:
     """Nesting depth of parsed JSON, iteratively (no recursion on hostile input)."""
-    deepest, stack = 0, [(value, 1)]
+    return inspect_json(value)[0]
+
+
+def inspect_json(value: Any) -> tuple[int, bool]:
+    """(nesting depth, whether any key or string holds a NUL character), in one walk."""
+    deepest, has_nul, stack = 0, False, [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
             deepest = max(deepest, depth)
+            has_nul = has_nul or any("\x00" in key for key in item)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             deepest = max(deepest, depth)
             stack.extend((v, depth + 1) for v in item)
-    return deepest
+        elif isinstance(item, str) and "\x00" in item:
+            has_nul = True
+    return deepest, has_nul
 
 
 # The official document declares `text/json` (and no Content-Type at all is what hand-written
@@ -64,7 +72,8 @@ class BodyLimits:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        body = b"".join(chunks)
+        # Whitespace alone is no body (as ASP.NET reads it): "A non-empty request body…".
+        body = b"".join(chunks).strip() and b"".join(chunks)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if body.strip() and (content_type.endswith(b"json") or not content_type):
             problem = self._json_problem(body)
@@ -97,8 +106,12 @@ class BodyLimits:
                     f"offset {bad.start}. Send JSON encoded as UTF-8."
                 )
             return f"The request body is not valid JSON: {error}."
-        if json_depth(parsed) > self.max_depth:
+        depth, has_nul = inspect_json(parsed)
+        if depth > self.max_depth:
             return f"The request body nests JSON deeper than {self.max_depth} levels."
+        if has_nul:
+            # PostgreSQL text cannot hold NUL; refusing it everywhere keeps both engines alike.
+            return "The request body contains a NUL character (\\u0000), which text cannot hold."
         return None
 
     async def _refuse(self, send: Send, description: str) -> None:

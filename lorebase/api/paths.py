@@ -26,6 +26,10 @@ class CanonicalPaths:
         for template in templates:
             segments = [_segment(part) for part in template.split("/")]
             self.templates.setdefault(len(segments), []).append(segments)
+        # Most literal segments first, so /v2/Categories/BULKCREATE is recognised as the bulk
+        # route rather than as a category id (Python's sort is stable for equal counts).
+        for candidates in self.templates.values():
+            candidates.sort(key=lambda t: -sum(literal is not None for literal, _ in t))
 
     def canonical(self, path: str) -> str:
         parts = path.split("/")

@@ -48,11 +48,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # Writers take the write lock up front: two deferred transactions that both read and then
+    # write would deadlock, and SQLite answers that with an immediate "database is locked"
+    # instead of waiting. Readers keep plain BEGIN so they never queue behind writers (WAL).
+    if connection.get_execution_options().get("lorebase_writer"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, writer: bool = True) -> sessionmaker[Session]:
+    """Sessions on `engine`; `writer=False` for requests that only read."""
+    bind = engine.execution_options(lorebase_writer=True) if writer else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager

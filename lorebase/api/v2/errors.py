@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -68,6 +69,9 @@ def describe_validation(errors: list[dict[str, Any]]) -> str:
     kind = error.get("type", "")
     given = error.get("input")
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if kind == "aspnet_message":
+        # A complete sentence in Document360's own words (see api/v2/requests.py).
+        return message
     if kind in ("json_invalid", "value_error.jsondecode"):
         return f"The request body is not valid JSON: {error.get('ctx', {}).get('error', message)}."
     if kind == "missing":
@@ -89,6 +93,40 @@ def describe_validation(errors: list[dict[str, Any]]) -> str:
 OUT_OF_RANGE = (
     "A number in the request is out of range: integers must lie between -2147483648 and 2147483647."
 )
+TOO_LONG = "A text value in the request is longer than Lorebase can store for that field."
+UNSTORABLE = "A value in the request cannot be stored; check numbers and text for odd values."
+
+
+def unstorable_description(exc: Exception) -> str:
+    if isinstance(exc, OverflowError):
+        return OUT_OF_RANGE
+    # SQLSTATE class 22 (data exception): 22003 numeric out of range, 22001 string too long.
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return {"22003": OUT_OF_RANGE, "22001": TOO_LONG}.get(state or "", UNSTORABLE)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (RFC 9110: a 405 carries Allow).
+
+    Starlette's own Allow names only the first route that matched the path, but FastAPI
+    registers one route per method, so /v2/Categories/{id} would claim to allow GET alone.
+    The declared paths (the OpenAPI document FastAPI caches) are the full list.
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    methods: set[str] = set()
+    for template, operations in paths.items():
+        if _template_pattern(template).fullmatch(request.url.path):
+            methods.update(m.upper() for m in operations if m.upper() in HTTP_METHODS)
+    return ", ".join(sorted(methods))
+
+
+HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD"})
+
+
+@functools.cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    literal_parts = re.split(r"\{[^}/]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in literal_parts))
 
 
 def install(app: FastAPI) -> None:
@@ -109,17 +147,23 @@ def install(app: FastAPI) -> None:
     # the client's mistake, not a 500.
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
-    async def _out_of_range(request: Request, exc: Exception) -> Response:
-        log.warning("out-of-range value on %s %s: %s", request.method, request.url.path, exc)
-        return fail(400, OUT_OF_RANGE)
+    async def _unstorable(request: Request, exc: Exception) -> Response:
+        log.warning("unstorable value on %s %s: %s", request.method, request.url.path, exc)
+        return fail(400, unstorable_description(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return fail(404, f"No API route matches {request.method} {request.url.path}.")
+        headers = dict(exc.headers) if exc.headers else None
         if exc.status_code == 405:
-            return fail(405, f"{request.method} is not allowed on {request.url.path}.")
-        return fail(exc.status_code, str(exc.detail))
+            allowed = allowed_methods(request)
+            return fail(
+                405,
+                f"{request.method} is not allowed on {request.url.path}; use {allowed}.",
+                {**(headers or {}), "Allow": allowed},
+            )
+        return fail(exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from lorebase.kb.errors import Invalid
 
@@ -72,6 +73,32 @@ def _translation_option(value: Any) -> int | None:
 
 TranslationOption = Annotated[int | None, BeforeValidator(_translation_option)]
 VersionNumber = Annotated[int, Field(ge=1, le=32767)]
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _int32(field: str) -> Callable[[Any], Any]:
+    """Every integer of the v2 request schemas is a .NET int32; ASP.NET refuses the rest."""
+
+    def check(value: Any) -> Any:
+        number = value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            number = int(value)
+        if (
+            isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and not INT32_MIN <= number <= INT32_MAX
+        ):
+            # Error type "aspnet_message": errors.describe_validation shows it verbatim.
+            raise PydanticCustomError(
+                "aspnet_message", f"The field {field} must be between {INT32_MIN} and {INT32_MAX}."
+            )
+        return value
+
+    return check
+
+
+Order = Annotated[int | None, BeforeValidator(_int32("Order"))]
+AnyVersionNumber = Annotated[int | None, BeforeValidator(_int32("VersionNumber"))]
 
 
 class Body(BaseModel):
@@ -85,7 +112,7 @@ class Body(BaseModel):
 class AddCategory(Body):
     name: str | None = None
     project_version_id: str | None = None
-    order: int | None = None
+    order: Order = None
     parent_category_id: str | None = None
     content: str | None = None
     category_type: CategoryType = 0
@@ -95,7 +122,7 @@ class AddCategory(Body):
 
 class UpdateCategory(Body):
     name: str | None = None
-    order: int | None = None
+    order: Order = None
     parent_category_id: str | None = None
     hidden: bool | None = None
     icon: str | None = None
@@ -107,7 +134,7 @@ class UpdateCategoryContent(Body):
     content: str | None = None
     html_content: str | None = None
     block_content: str | None = None
-    version_number: int | None = None
+    version_number: AnyVersionNumber = None
     translation_option: TranslationOption = None
     source: str | None = None
     updated_by: str | None = None
@@ -119,7 +146,7 @@ class BulkUpdateCategoryContent(UpdateCategoryContent):
 
 
 class Fork(Body):
-    version_number: int | None = None
+    version_number: AnyVersionNumber = None
     user_id: str | None = None
     lang_code: str | None = None
 
@@ -159,7 +186,7 @@ class CreateArticle(Body):
     content: str | None = None
     category_id: str | None = None
     project_version_id: str | None = None
-    order: int | None = None
+    order: Order = None
     user_id: str | None = None
     content_type: ContentType = None
     article_type: ArticleType = None
@@ -171,10 +198,10 @@ class UpdateArticle(Body):
     html_content: str | None = None
     category_id: str | None = None
     hidden: bool | None = None
-    version_number: int | None = None
+    version_number: AnyVersionNumber = None
     translation_option: TranslationOption = None
     source: str | None = None
-    order: int | None = None
+    order: Order = None
 
 
 class BulkUpdateArticle(UpdateArticle):
