@@ -12,7 +12,6 @@ from lorebase.api.v2.tree_cache import TreeCache
 from lorebase.db.engine import make_engine, make_session_factory
 from lorebase.settings import Settings
 
-
 ROUTERS = (projects.router, categories.router, articles.router, merge_codes.router)
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")

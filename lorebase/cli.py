@@ -67,7 +67,11 @@ def serve(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     workers: Annotated[
-        int | None, typer.Option(help="Embedded background workers (LOREBASE_WORKERS).")
+        int | None,
+        typer.Option(
+            help="Embedded workers for background jobs (LOREBASE_WORKERS); the export and "
+            "import jobs that use them are not in this release yet."
+        ),
     ] = None,
 ) -> None:
     """Start the API server (migrations are applied first)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # JSON nested deeper than this is refused: nothing Document360 accepts comes close.
     max_json_depth: int = Field(default=32, ge=4, le=1000)
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Base of the public article URLs the API reports (`url` fields); defaults to this server.
+    public_base_url: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -31,6 +32,12 @@ class Settings(BaseSettings):
                 "LOREBASE_DATABASE_URL must be an sqlite:/// or postgresql+psycopg:// URL"
             )
         return value
+
+    @model_validator(mode="after")
+    def _default_public_url(self) -> Settings:
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
