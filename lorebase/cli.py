@@ -111,6 +111,9 @@ def migrate_command(data_dir: DataDir = None, database_url: DatabaseUrl = None) 
 def token_create(
     name: Annotated[str, typer.Option("--name", help="A name to recognise the token by.")],
     methods: Annotated[str, typer.Option(help="Allowed methods.")] = "GET,POST,PUT,DELETE",
+    project: Annotated[
+        str | None, typer.Option(help="Project id (default: the first project).")
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -119,9 +122,8 @@ def token_create(
     factory = make_session_factory(make_engine(url, pooled=False))
     try:
         with transaction(factory) as session:
-            project = workspaces.default_project(session)
-            assert project is not None
-            issued = tokens.issue_token(session, project.id, name, methods)
+            target = workspaces.find_project(session, project)
+            issued = tokens.issue_token(session, target.id, name, methods)
     except KbError as error:
         _fail(error.message)
     print(issued.secret)

@@ -214,3 +214,11 @@ def create_user(
 
 def default_project(session: Session) -> Project | None:
     return session.scalars(select(Project).order_by(Project.created_at)).first()
+
+
+def find_project(session: Session, project_id: str | None) -> Project:
+    """The named project, or the first one when no id is given."""
+    project = session.get(Project, project_id) if project_id else default_project(session)
+    if project is None:
+        raise NotFound(f"No project with id {project_id}.")
+    return project
