@@ -49,7 +49,11 @@ def article_body(project: Any, category_id: str, **fields: Any) -> dict[str, Any
 
 
 def new_article(project: Any, category_id: str, **fields: Any) -> dict[str, Any]:
-    response = project.post(CREATE, json=article_body(project, category_id, **fields))
+    return new_article_from(project, article_body(project, category_id, **fields))
+
+
+def new_article_from(project: Any, body: dict[str, Any]) -> dict[str, Any]:
+    response = project.post(CREATE, json=body)
     assert_conforms(response, "POST", CREATE)
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()["data"]
@@ -121,6 +125,15 @@ def test_content_type_is_accepted_as_integer_or_name(project):
 
         assert data["content_type"] == stored, sent
         assert read(project, data["id"]).json()["data"]["content_type"] == stored, sent
+
+
+def test_article_without_a_category_is_created_at_the_workspace_root(project):
+    body = article_body(project, new_category(project))
+    del body["category_id"]
+
+    data = new_article_from(project, body)
+
+    assert read(project, data["id"]).json()["data"]["category_id"] is None
 
 
 def test_articles_without_order_go_to_the_bottom_of_their_category(project):
@@ -580,6 +593,15 @@ def test_update_into_an_unknown_category_is_a_400_and_changes_nothing(project):
     assert (stored["category_id"], stored["title"]) == (category_id, "Getting started")
 
 
+def test_update_in_an_unknown_language_is_a_400(project):
+    data = new_article(project, new_category(project))
+
+    response = save(project, data["id"], "xx", title="x")
+
+    assert response.status_code == 400
+    assert error_of(response) == "Language code not found"
+
+
 def test_update_of_an_unknown_article_is_a_404(project):
     response = save(project, MISSING, title="x")
 
@@ -654,6 +676,21 @@ def test_delete_removes_every_language_and_a_second_delete_is_a_404(project):
             f"/v2/ProjectVersions/{project.workspace_id}/articles", params={"langCode": lang}
         )
         assert listed.json()["data"] == []
+
+
+def test_a_deleted_article_is_no_longer_found_by_search(project):
+    data = new_article(project, new_category(project), content="zebracorn habitats")
+    search = f"/v2/ProjectVersions/{project.workspace_id}/en"
+    before = project.get(search, params={"searchQuery": "zebracorn", "includeDrafts": "true"})
+    assert [h["article_id"] for h in before.json()["data"]["hits"]] == [data["id"]]
+
+    project.delete(f"/v2/Articles/{data['id']}")
+
+    after = project.get(search, params={"searchQuery": "zebracorn", "includeDrafts": "true"})
+    assert after.status_code == 200
+    assert after.json()["success"] is True
+    assert after.json()["data"]["hits"] == []
+    assert after.json()["data"]["nb_hits"] == 0
 
 
 def test_delete_of_another_projects_article_is_a_404_and_keeps_it(project):
