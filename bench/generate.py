@@ -414,8 +414,9 @@ class _Builder:
                 roll = rng.random()
                 kind = FOLDER if roll < 0.6 else PAGE if roll < 0.95 else INDEX
             created = self._moment()
-            category = {
-                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            category_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            category: dict[str, Any] = {
+                "id": category_id,
                 "project_version_id": self.workspace_id,
                 "parent_id": parent,
                 "position": children[parent],
@@ -428,9 +429,9 @@ class _Builder:
                 "modified_at": self._moment(created),
             }
             children[parent] += 1
-            depth[category["id"]] = level
+            depth[category_id] = level
             if level < MAX_DEPTH:
-                nestable.append(category["id"])
+                nestable.append(category_id)
             rows.categories.append(category)
             languages = ["en"] + ([SECOND_LANGUAGE] if rng.random() < TRANSLATED_SHARE else [])
             for lang in languages:

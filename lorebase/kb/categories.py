@@ -213,7 +213,15 @@ def category_with_children(
     scope = located.scope
     code = scope.language(lang)
     langs = list(dict.fromkeys([code, scope.default_language]))
-    children = list(session.scalars(select(Category).where(Category.parent_id == category_id)))
+    # The workspace filters let the (project_version_id, parent_id / category_id) indexes
+    # serve these lookups; without them both tables were scanned on every request.
+    children = list(
+        session.scalars(
+            select(Category).where(
+                Category.project_version_id == scope.id, Category.parent_id == category_id
+            )
+        )
+    )
     members = [located.category, *children]
     translations = _translations(
         session,
@@ -226,7 +234,12 @@ def category_with_children(
     for node in nodes.values():
         node.articles = []
     articles = list(
-        session.scalars(select(Article).where(Article.category_id.in_([c.id for c in members])))
+        session.scalars(
+            select(Article).where(
+                Article.project_version_id == scope.id,
+                Article.category_id.in_([c.id for c in members]),
+            )
+        )
     )
     for summary in _article_summaries(session, articles, langs):
         target = nodes[summary.category_id or ""]

@@ -21,7 +21,9 @@ from lorebase.kb.workspaces import WorkspaceScope
 from lorebase.render import markdown_to_html, resolve_merge_codes, sanitize_html
 
 MARKDOWN = 0
-CONTENT_TYPE_NAMES = {0: "Markdown", 1: "WYSIWYG", 2: "Block"}
+# The .NET enum member names, which the string-typed `content_type` of category pages carries;
+# the spec's descriptions spell them "Markdown = 0, Wysiwyg = 1, Block = 2".
+CONTENT_TYPE_NAMES = {0: "Markdown", 1: "Wysiwyg", 2: "Block"}
 
 
 def render_bodies(

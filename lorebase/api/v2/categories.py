@@ -69,22 +69,24 @@ def bulk_update_content(
     caller: CallerDep, session: SessionDep, body: list[rq.BulkUpdateCategoryContent]
 ) -> Response:
     _bulk_items(body)
+    checked = []
     for item in body:
         if not item.category_id:
             raise Invalid("The CategoryId field is required.")
+        checked.append((item.category_id, item))
     results = []
-    for item in body:
+    for category_id, item in checked:
         try:
-            _save_content(session, caller.project_id, item.category_id, item.lang_code, item)
+            _save_content(session, caller.project_id, category_id, item.lang_code, item)
         except KbError as error:
             raise _bulk_failure(
-                f"Failed to update category with an id {item.category_id}", error
+                f"Failed to update category with an id {category_id}", error
             ) from None
         results.append(
             {
-                "category_id": item.category_id,
+                "category_id": category_id,
                 "success": True,
-                "details": f"Successfully updated category with an id {item.category_id}",
+                "details": f"Successfully updated category with an id {category_id}",
             }
         )
     session.commit()

@@ -216,6 +216,7 @@ def test_sibling_names_get_distinct_slugs(project):
     ],
 )
 def test_create_refuses_missing_or_unknown_fields_with_documented_text(project, body, message):
+    body = dict(body)  # parameters are shared between database runs
     if body.get("project_version_id") == "WS":
         body["project_version_id"] = project.workspace_id
     response = project.post("/v2/Categories", json=body)
@@ -1153,6 +1154,7 @@ FAILED_BAD = "Failed to create category Bad\r\nError: "
     ],
 )
 def test_bulk_create_with_one_invalid_item_creates_nothing(project, bad, message):
+    bad = dict(bad)  # parameters are shared between database runs
     existing = create_category(project, "Existing")
     before = tree(project)
     if bad.get("project_version_id") == "WS":
