@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from lorebase.db.models import Article, ArticleRevision, ArticleTranslation, Category, utcnow
+from lorebase.db.models import (
+    Article,
+    ArticleRevision,
+    ArticleTranslation,
+    Category,
+    ProjectVersion,
+    utcnow,
+)
 from lorebase.kb import search, workspaces
 from lorebase.kb.categories import article_summary, check_related_articles
 from lorebase.kb.errors import Invalid, NotFound
@@ -35,13 +42,22 @@ class Located:
     scope: WorkspaceScope
 
 
+_LOCATE = (
+    select(Article, ProjectVersion)
+    .join(ProjectVersion, ProjectVersion.id == Article.project_version_id)
+    .where(
+        Article.id == bindparam("article_id"), ProjectVersion.project_id == bindparam("project_id")
+    )
+)
+
+
 def locate(session: Session, project_id: str, article_id: str, message: str = NOT_FOUND) -> Located:
-    article = session.get(Article, article_id)
-    if article is not None:
-        scope = workspaces.find_workspace(session, project_id, article.project_version_id)
-        if scope is not None:
-            return Located(article, scope)
-    raise NotFound(message)
+    """The article and its workspace, if both belong to the caller's project."""
+    found = session.execute(_LOCATE, {"article_id": article_id, "project_id": project_id}).first()
+    if found is None:
+        raise NotFound(message)
+    article, workspace = found
+    return Located(article, workspaces.scope_of(session, workspace))
 
 
 def _taken_slugs(session: Session, workspace_id: str, lang: str) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -25,6 +25,7 @@ from lorebase.kb.revisions import (
     PublishedRevision,
     RevisionMissing,
     category_revisions,
+    revision_status,
     translation_status,
 )
 from lorebase.kb.settings import apply_settings, current_settings
@@ -44,15 +45,25 @@ class Located:
     scope: WorkspaceScope
 
 
+_LOCATE = (
+    select(Category, ProjectVersion)
+    .join(ProjectVersion, ProjectVersion.id == Category.project_version_id)
+    .where(
+        Category.id == bindparam("category_id"),
+        ProjectVersion.project_id == bindparam("project_id"),
+    )
+)
+
+
 def locate(
     session: Session, project_id: str, category_id: str, message: str = NOT_FOUND
 ) -> Located:
-    category = session.get(Category, category_id)
-    if category is not None:
-        scope = workspaces.find_workspace(session, project_id, category.project_version_id)
-        if scope is not None:
-            return Located(category, scope)
-    raise NotFound(message)
+    """The category and its workspace, if both belong to the caller's project."""
+    found = session.execute(_LOCATE, {"category_id": category_id, "project_id": project_id}).first()
+    if found is None:
+        raise NotFound(message)
+    category, workspace = found
+    return Located(category, workspaces.scope_of(session, workspace))
 
 
 def _has_body(category: Category) -> bool:
@@ -60,49 +71,122 @@ def _has_body(category: Category) -> bool:
 
 
 # --- the tree -----------------------------------------------------------------------------
+#
+# Reads are the hot path (the tree is the largest response, a category the most frequent), so
+# they fetch plain columns with statements built once, never ORM objects: constructing a
+# statement and loading entities cost more than the queries themselves (bench/reads.py).
+
+_CATEGORY_COLUMNS = (
+    Category.id,
+    Category.project_version_id,
+    Category.parent_id,
+    Category.position,
+    Category.category_type,
+    Category.content_type,
+    Category.hidden,
+    Category.icon,
+    Category.created_at,
+    Category.modified_at,
+)
+_CATEGORY_TRANSLATION_COLUMNS = (
+    CategoryTranslation.category_id,
+    CategoryTranslation.language_code,
+    CategoryTranslation.name,
+    CategoryTranslation.slug,
+    CategoryTranslation.description,
+    CategoryTranslation.public_version,
+    CategoryTranslation.latest_version,
+    CategoryTranslation.modified_at,
+)
+_SUMMARY_COLUMNS = (
+    Article.id,
+    Article.project_version_id,
+    Article.category_id,
+    Article.position,
+    Article.content_type,
+    Article.hidden,
+    Article.is_shared,
+    Article.modified_at,
+    ArticleTranslation.language_code,
+    ArticleTranslation.title,
+    ArticleTranslation.slug,
+    ArticleTranslation.public_version,
+    ArticleTranslation.latest_version,
+    ArticleTranslation.translation_option,
+    ArticleTranslation.modified_at.label("translation_modified_at"),
+)
+_LANGS: Any = bindparam("langs", expanding=True)
+_WORKSPACE: Any = bindparam("workspace_id")
+
+_WORKSPACE_CATEGORIES = select(*_CATEGORY_COLUMNS).where(Category.project_version_id == _WORKSPACE)
+_WORKSPACE_CATEGORY_TRANSLATIONS = (
+    select(*_CATEGORY_TRANSLATION_COLUMNS)
+    .join(Category, Category.id == CategoryTranslation.category_id)
+    .where(Category.project_version_id == _WORKSPACE, CategoryTranslation.language_code.in_(_LANGS))
+)
+_WORKSPACE_SUMMARIES = (
+    select(*_SUMMARY_COLUMNS)
+    .join(ArticleTranslation, ArticleTranslation.article_id == Article.id)
+    .where(
+        Article.project_version_id == _WORKSPACE,
+        Article.category_id.is_not(None),
+        ArticleTranslation.language_code.in_(_LANGS),
+    )
+)
+# One category and its direct children. The workspace filter lets the
+# (project_version_id, parent_id / category_id) indexes serve these lookups.
+_FAMILY = or_(
+    Category.id == bindparam("category_id"), Category.parent_id == bindparam("category_id")
+)
+_FAMILY_CATEGORIES = select(*_CATEGORY_COLUMNS).where(
+    Category.project_version_id == _WORKSPACE, _FAMILY
+)
+_FAMILY_CATEGORY_TRANSLATIONS = (
+    select(*_CATEGORY_TRANSLATION_COLUMNS)
+    .join(Category, Category.id == CategoryTranslation.category_id)
+    .where(Category.project_version_id == _WORKSPACE, _FAMILY)
+    .where(CategoryTranslation.language_code.in_(_LANGS))
+)
+_FAMILY_SUMMARIES = (
+    select(*_SUMMARY_COLUMNS)
+    .join(ArticleTranslation, ArticleTranslation.article_id == Article.id)
+    .where(
+        Article.project_version_id == _WORKSPACE,
+        Article.category_id.in_(select(Category.id).where(_FAMILY)),
+        ArticleTranslation.language_code.in_(_LANGS),
+    )
+)
 
 
-def _translations(
-    session: Session, model: Any, owner_column: Any, owner_ids: Any, langs: list[str]
-) -> dict[str, Any]:
-    """owner id -> translation in the first of `langs` that exists."""
+def _preferred(rows: Any, owner_index: int, langs: list[str]) -> dict[str, Any]:
+    """owner id -> the row in the first of `langs` that exists (language fallback)."""
     chosen: dict[str, Any] = {}
-    rank = {lang: i for i, lang in enumerate(langs)}
-    for tr in session.scalars(
-        select(model).where(owner_column.in_(owner_ids), model.language_code.in_(langs))
-    ):
-        owner = getattr(tr, owner_column.key)
-        previous = chosen.get(owner)
-        if previous is None or rank[tr.language_code] < rank[previous.language_code]:
-            chosen[owner] = tr
+    first = langs[0]
+    for row in rows:
+        owner = row[owner_index]
+        if owner not in chosen or row.language_code == first:
+            chosen[owner] = row
     return chosen
 
 
-def _article_summaries(
-    session: Session, articles: list[Article], langs: list[str]
-) -> list[ArticleSummary]:
-    if not articles:
-        return []
-    ids = [a.id for a in articles]
-    translations: dict[str, ArticleTranslation] = {}
-    # Chunked so that PostgreSQL and SQLite parameter limits are never reached.
-    for start in range(0, len(ids), 5000):
-        translations.update(
-            _translations(
-                session,
-                ArticleTranslation,
-                ArticleTranslation.article_id,
-                ids[start : start + 5000],
-                langs,
-            )
-        )
-    summaries = []
-    for article in articles:
-        tr = translations.get(article.id)
-        if tr is None:
-            continue
-        summaries.append(article_summary(article, tr))
-    return summaries
+def _summary_from_row(row: Any) -> ArticleSummary:
+    return ArticleSummary(
+        id=row.id,
+        title=row.title,
+        public_version=row.public_version,
+        latest_version=row.latest_version,
+        language_code=row.language_code,
+        hidden=row.hidden,
+        status=revision_status(row.latest_version, row.public_version),
+        order=row.position,
+        slug=row.slug,
+        content_type=row.content_type,
+        translation_option=row.translation_option,
+        is_shared=row.is_shared,
+        modified_at=max(row.modified_at, row.translation_modified_at),
+        category_id=row.category_id,
+        project_version_id=row.project_version_id,
+    )
 
 
 def article_summary(article: Article, tr: ArticleTranslation) -> ArticleSummary:
@@ -125,10 +209,8 @@ def article_summary(article: Article, tr: ArticleTranslation) -> ArticleSummary:
     )
 
 
-def _node(
-    category: Category, tr: CategoryTranslation | None, with_description: bool
-) -> CategoryNode:
-    has_body = _has_body(category)
+def _node_from_rows(category: Any, tr: Any, with_description: bool) -> CategoryNode:
+    has_body = category.category_type in (PAGE, INDEX)
     return CategoryNode(
         id=category.id,
         name=tr.name if tr else "",
@@ -142,9 +224,35 @@ def _node(
         category_type=category.category_type,
         created_at=category.created_at,
         modified_at=max(category.modified_at, tr.modified_at) if tr else category.modified_at,
-        status=translation_status(tr) if (has_body and tr) else None,
+        status=revision_status(tr.latest_version, tr.public_version) if (has_body and tr) else None,
         content_type=category.content_type if has_body else None,
     )
+
+
+def _assemble(
+    session: Session,
+    statements: tuple[Any, Any, Any],
+    params: dict[str, Any],
+    langs: list[str],
+    *,
+    include_articles: bool,
+    include_description: bool,
+) -> tuple[list[Any], dict[str, CategoryNode]]:
+    categories_query, translations_query, summaries_query = statements
+    params = {**params, "langs": langs}
+    categories = list(session.execute(categories_query, params))
+    translations = _preferred(session.execute(translations_query, params), 0, langs)
+    nodes = {
+        c.id: _node_from_rows(c, translations.get(c.id), include_description) for c in categories
+    }
+    if include_articles:
+        for node in nodes.values():
+            node.articles = []
+        for row in _preferred(session.execute(summaries_query, params), 0, langs).values():
+            owner = nodes.get(row.category_id)
+            if owner is not None and owner.articles is not None:
+                owner.articles.append(_summary_from_row(row))
+    return categories, nodes
 
 
 def workspace_tree(
@@ -157,31 +265,14 @@ def workspace_tree(
 ) -> list[CategoryNode]:
     """The whole category tree of a workspace, children and articles in order."""
     langs = list(dict.fromkeys([lang, scope.default_language]))
-    categories = list(
-        session.scalars(select(Category).where(Category.project_version_id == scope.id))
-    )
-    translations = _translations(
+    categories, nodes = _assemble(
         session,
-        CategoryTranslation,
-        CategoryTranslation.category_id,
-        select(Category.id).where(Category.project_version_id == scope.id),
+        (_WORKSPACE_CATEGORIES, _WORKSPACE_CATEGORY_TRANSLATIONS, _WORKSPACE_SUMMARIES),
+        {"workspace_id": scope.id},
         langs,
+        include_articles=include_articles,
+        include_description=include_description,
     )
-    nodes = {c.id: _node(c, translations.get(c.id), include_description) for c in categories}
-    if include_articles:
-        for node in nodes.values():
-            node.articles = []
-        articles = list(
-            session.scalars(
-                select(Article).where(
-                    Article.project_version_id == scope.id, Article.category_id.is_not(None)
-                )
-            )
-        )
-        for summary in _article_summaries(session, articles, langs):
-            owner = nodes.get(summary.category_id or "")
-            if owner is not None and owner.articles is not None:
-                owner.articles.append(summary)
     roots: list[CategoryNode] = []
     for category in categories:
         node = nodes[category.id]
@@ -213,40 +304,16 @@ def category_with_children(
     scope = located.scope
     code = scope.language(lang)
     langs = list(dict.fromkeys([code, scope.default_language]))
-    # The workspace filters let the (project_version_id, parent_id / category_id) indexes
-    # serve these lookups; without them both tables were scanned on every request.
-    children = list(
-        session.scalars(
-            select(Category).where(
-                Category.project_version_id == scope.id, Category.parent_id == category_id
-            )
-        )
-    )
-    members = [located.category, *children]
-    translations = _translations(
+    categories, nodes = _assemble(
         session,
-        CategoryTranslation,
-        CategoryTranslation.category_id,
-        [c.id for c in members],
+        (_FAMILY_CATEGORIES, _FAMILY_CATEGORY_TRANSLATIONS, _FAMILY_SUMMARIES),
+        {"workspace_id": scope.id, "category_id": category_id},
         langs,
+        include_articles=True,
+        include_description=True,
     )
-    nodes = {c.id: _node(c, translations.get(c.id), True) for c in members}
-    for node in nodes.values():
-        node.articles = []
-    articles = list(
-        session.scalars(
-            select(Article).where(
-                Article.project_version_id == scope.id,
-                Article.category_id.in_([c.id for c in members]),
-            )
-        )
-    )
-    for summary in _article_summaries(session, articles, langs):
-        target = nodes[summary.category_id or ""]
-        if target.articles is not None:
-            target.articles.append(summary)
     root = nodes[category_id]
-    root.children = [nodes[c.id] for c in children]
+    root.children = [nodes[c.id] for c in categories if c.id != category_id]
     _sort([root])
     return root
 

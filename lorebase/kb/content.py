@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -60,22 +62,33 @@ def render_bodies(
     return content, sanitize_html(source)
 
 
+def _authors_query(model: type[ArticleRevision] | type[CategoryRevision], owner: Any) -> Any:
+    return (
+        select(User)
+        .where(
+            User.id.in_(
+                select(model.created_by).where(
+                    owner == bindparam("owner_id"), model.language_code == bindparam("lang")
+                )
+            )
+        )
+        .order_by(User.first_name, User.id)
+    )
+
+
+_ARTICLE_AUTHORS = _authors_query(ArticleRevision, ArticleRevision.article_id)
+_CATEGORY_AUTHORS = _authors_query(CategoryRevision, CategoryRevision.category_id)
+_CATEGORY_TYPE = select(Category.category_type).where(Category.id == bindparam("category_id"))
+
+
 def authors(session: Session, revision: ArticleRevision | CategoryRevision) -> list[User]:
     """Team accounts that wrote revisions of this item in this language."""
-    model: type[ArticleRevision] | type[CategoryRevision]
     if isinstance(revision, ArticleRevision):
-        model, owner = ArticleRevision, ArticleRevision.article_id == revision.article_id
+        query, owner_id = _ARTICLE_AUTHORS, revision.article_id
     else:
-        model, owner = CategoryRevision, CategoryRevision.category_id == revision.category_id
-    ids = set(
-        session.scalars(
-            select(model.created_by).where(owner, model.language_code == revision.language_code)
-        )
-    )
-    ids.discard(None)
-    if not ids:
-        return []
-    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.first_name)))
+        query, owner_id = _CATEGORY_AUTHORS, revision.category_id
+    params = {"owner_id": owner_id, "lang": revision.language_code}
+    return list(session.scalars(query, params))
 
 
 def article_view(
@@ -90,9 +103,7 @@ def article_view(
 ) -> ContentView:
     category_type = None
     if article.category_id:
-        category_type = session.scalar(
-            select(Category.category_type).where(Category.id == article.category_id)
-        )
+        category_type = session.scalar(_CATEGORY_TYPE, {"category_id": article.category_id})
     content, html = render_bodies(
         session,
         scope,

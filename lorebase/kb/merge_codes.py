@@ -78,17 +78,7 @@ def create_entry(
         )
     name = _check(kind, fields.get("name"), fields.get("value"))
     lang = scope.language(fields["language_code"]) if fields.get("language_code") else ""
-    duplicate = session.scalar(
-        select(MergeCodeEntry.id).where(
-            MergeCodeEntry.project_version_id == scope.id,
-            MergeCodeEntry.kind == kind,
-            MergeCodeEntry.name == name,
-            MergeCodeEntry.language_code == lang,
-        )
-    )
-    if duplicate:
-        where = f"language {lang}" if lang else "all languages"
-        raise Invalid(f"A {kind} named {name} already exists for {where}.")
+    _refuse_duplicate(session, scope.id, kind, name, lang)
     entry = MergeCodeEntry(
         project_version_id=scope.id,
         kind=kind,
@@ -104,14 +94,49 @@ def create_entry(
     return entry
 
 
+def _refuse_duplicate(
+    session: Session,
+    workspace_id: str,
+    kind: str,
+    name: str,
+    lang: str,
+    except_id: str | None = None,
+) -> None:
+    query = select(MergeCodeEntry.id).where(
+        MergeCodeEntry.project_version_id == workspace_id,
+        MergeCodeEntry.kind == kind,
+        MergeCodeEntry.name == name,
+        MergeCodeEntry.language_code == lang,
+    )
+    if except_id:
+        query = query.where(MergeCodeEntry.id != except_id)
+    if session.scalar(query):
+        where = f"language {lang}" if lang else "all languages"
+        raise Invalid(f"A {kind} named {name} already exists for {where}.")
+
+
 def update_entry(
     session: Session, project_id: str, kind: str, entry_id: str, fields: dict[str, Any]
 ) -> MergeCodeEntry:
     entry = _locate(session, project_id, kind, entry_id)
     if not fields:
         raise Invalid("A non-empty request body is required.")
+    # Where an entry lives is fixed at creation; a silent move would surprise scripts.
+    for field, current in (
+        ("project_version_id", entry.project_version_id),
+        ("language_code", entry.language_code),
+    ):
+        wanted = fields.get(field)
+        if wanted is not None and wanted.lower() != current.lower():
+            raise Invalid(
+                f"The {field} of a {kind} cannot be changed; delete it and create it again."
+            )
     if fields.get("name") is not None:
-        entry.name = _check(kind, fields["name"], None)
+        name = _check(kind, fields["name"], None)
+        _refuse_duplicate(
+            session, entry.project_version_id, kind, name, entry.language_code, entry.id
+        )
+        entry.name = name
     if fields.get("value") is not None:
         _check(kind, entry.name, fields["value"])
         entry.value = fields["value"]

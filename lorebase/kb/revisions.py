@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -68,6 +68,12 @@ class RevisionStore(Generic[Tr, Rev]):
         self.translation_model: type[Tr] = translation_model
         self.revision_model: type[Rev] = revision_model
         self.owner = owner  # name of the foreign-key column: article_id / category_id
+        # Built once: reading one revision is on the hot path of every content GET.
+        self._one_revision: Any = select(revision_model).where(
+            getattr(revision_model, owner) == bindparam("owner_id"),
+            revision_model.language_code == bindparam("lang"),
+            revision_model.version_number == bindparam("number"),
+        )
 
     def _owner_of(self, model: type[Any]) -> Any:
         return getattr(model, self.owner)
@@ -80,14 +86,8 @@ class RevisionStore(Generic[Tr, Rev]):
         return list(session.scalars(select(model).where(self._owner_of(model) == owner_id)))
 
     def revision(self, session: Session, owner_id: str, lang: str, number: int) -> Rev | None:
-        model = self.revision_model
-        return session.scalars(
-            select(model).where(
-                self._owner_of(model) == owner_id,
-                model.language_code == lang,
-                model.version_number == number,
-            )
-        ).first()
+        params = {"owner_id": owner_id, "lang": lang, "number": number}
+        return session.scalars(self._one_revision, params).first()
 
     def revisions(self, session: Session, owner_id: str, lang: str) -> list[Rev]:
         model = self.revision_model

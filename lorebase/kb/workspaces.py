@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import Language, Project, ProjectVersion, User
@@ -71,11 +71,23 @@ def languages_of(session: Session, workspace_ids: list[str]) -> dict[str, list[L
     return found
 
 
+_WORKSPACE_LANGUAGES = (
+    select(Language)
+    .where(Language.project_version_id == bindparam("workspace_id"))
+    .order_by(Language.is_default.desc(), Language.code)
+)
+
+
+def scope_of(session: Session, workspace: ProjectVersion) -> WorkspaceScope:
+    languages = session.scalars(_WORKSPACE_LANGUAGES, {"workspace_id": workspace.id})
+    return WorkspaceScope(workspace, list(languages))
+
+
 def find_workspace(session: Session, project_id: str, workspace_id: str) -> WorkspaceScope | None:
     workspace = session.get(ProjectVersion, workspace_id)
     if workspace is None or workspace.project_id != project_id:
         return None
-    return WorkspaceScope(workspace, languages_of(session, [workspace.id])[workspace.id])
+    return scope_of(session, workspace)
 
 
 def get_workspace(
