@@ -69,6 +69,10 @@ class RevisionStore(Generic[Tr, Rev]):
         self.revision_model: type[Rev] = revision_model
         self.owner = owner  # name of the foreign-key column: article_id / category_id
         # Built once: reading one revision is on the hot path of every content GET.
+        self._one_translation: Any = select(translation_model).where(
+            getattr(translation_model, owner) == bindparam("owner_id"),
+            translation_model.language_code == bindparam("lang"),
+        )
         self._one_revision: Any = select(revision_model).where(
             getattr(revision_model, owner) == bindparam("owner_id"),
             revision_model.language_code == bindparam("lang"),
@@ -79,7 +83,8 @@ class RevisionStore(Generic[Tr, Rev]):
         return getattr(model, self.owner)
 
     def translation(self, session: Session, owner_id: str, lang: str) -> Tr | None:
-        return session.get(self.translation_model, (owner_id, lang))
+        params = {"owner_id": owner_id, "lang": lang}
+        return session.scalars(self._one_translation, params).first()
 
     def translations(self, session: Session, owner_id: str) -> list[Tr]:
         model = self.translation_model

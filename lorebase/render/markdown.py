@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import html
 import re
 import unicodedata
@@ -56,7 +57,19 @@ _ASCII_SLUG_DELETE = bytes(
 
 def markdown_to_html(source: str) -> str:
     """Render GFM `source` to sanitised HTML; headings get unique ids slugified from their text."""
+    if len(source) > _CACHEABLE_CHARS:
+        return _render_uncached(source)
+    return _render_cached(source)
+
+
+def _render_uncached(source: str) -> str:
     return _add_heading_ids(sanitize_html(_render_gfm(source)))
+
+
+# The same bodies are rendered again and again (every GET of an article renders its
+# html_content); rendering is a pure function of the text, so recent results are reused.
+_CACHEABLE_CHARS = 256 * 1024
+_render_cached = functools.lru_cache(maxsize=2048)(_render_uncached)
 
 
 def _render_gfm(source: str) -> str:
