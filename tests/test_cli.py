@@ -14,7 +14,12 @@ def env_for(database_url: str) -> dict[str, str]:
 
 def test_token_create_prints_only_the_token(tmp_path: Path, database_url: str) -> None:
     result = run_cli(
-        "token", "create", "--data-dir", str(tmp_path), "--name", "deploy",
+        "token",
+        "create",
+        "--data-dir",
+        str(tmp_path),
+        "--name",
+        "deploy",
         env=env_for(database_url),
     )
     assert result.returncode == 0, result.stderr
@@ -25,7 +30,14 @@ def test_token_create_prints_only_the_token(tmp_path: Path, database_url: str) -
 
 def test_token_create_rejects_unknown_methods(tmp_path: Path, database_url: str) -> None:
     result = run_cli(
-        "token", "create", "--data-dir", str(tmp_path), "--name", "x", "--methods", "GET,PATCH",
+        "token",
+        "create",
+        "--data-dir",
+        str(tmp_path),
+        "--name",
+        "x",
+        "--methods",
+        "GET,PATCH",
         env=env_for(database_url),
     )
     assert result.returncode == 2
@@ -45,16 +57,30 @@ def test_token_list_shows_names_and_never_values(tmp_path: Path, database_url: s
 def test_user_create_prints_an_id_usable_as_user_id(tmp_path: Path, database_url: str) -> None:
     env = env_for(database_url)
     created = run_cli(
-        "user", "create", "--data-dir", str(tmp_path), "--email", "ann@example.com",
-        "--first-name", "Ann", env=env,
+        "user",
+        "create",
+        "--data-dir",
+        str(tmp_path),
+        "--email",
+        "ann@example.com",
+        "--first-name",
+        "Ann",
+        env=env,
     )
     assert created.returncode == 0, created.stderr
     user_id = created.stdout.strip()
     listed = run_cli("user", "list", "--data-dir", str(tmp_path), env=env)
     assert user_id in listed.stdout and "ann@example.com" in listed.stdout
     duplicate = run_cli(
-        "user", "create", "--data-dir", str(tmp_path), "--email", "ann@example.com",
-        "--first-name", "Ann", env=env,
+        "user",
+        "create",
+        "--data-dir",
+        str(tmp_path),
+        "--email",
+        "ann@example.com",
+        "--first-name",
+        "Ann",
+        env=env,
     )
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
 

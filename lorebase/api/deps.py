@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from lorebase.api.v2.errors import ApiError
-from lorebase.auth.tokens import Caller, authenticate
+from lorebase.auth.tokens import Caller, authenticate, record_use
 from lorebase.db.engine import transaction
 from lorebase.settings import Settings
 
@@ -44,10 +44,14 @@ def v2_caller(request: Request) -> Caller:
     raw = request.headers.get("api_token") or request.headers.get("api-token")
     if not raw:
         raise ApiError(401, "The api_token header is missing.")
-    with transaction(session_factory(request)) as session:
+    readers: sessionmaker[Session] = request.app.state.read_session_factory
+    with transaction(readers) as session:
         caller = authenticate(session, raw)
     if caller is None:
         raise ApiError(401, "The api_token is invalid, expired or revoked.")
+    if caller.use_unrecorded:
+        with transaction(session_factory(request)) as session:
+            record_use(session, caller.token_id)
     if request.method.upper() not in caller.methods:
         raise ApiError(
             403,

@@ -72,10 +72,11 @@ class BodyLimits:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        # Whitespace alone is no body (as ASP.NET reads it): "A non-empty request body…".
-        body = b"".join(chunks).strip() and b"".join(chunks)
+        body = b"".join(chunks)
+        if not body.strip():
+            body = b""  # whitespace alone is no body, as ASP.NET reads it
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if body.strip() and (content_type.endswith(b"json") or not content_type):
+        if body and (content_type.endswith(b"json") or not content_type):
             problem = self._json_problem(body)
             if problem:
                 await self._refuse(send, problem)

@@ -8,6 +8,7 @@ declare; parameter values (ids, language codes) are left exactly as sent.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,10 +27,11 @@ class CanonicalPaths:
         for template in templates:
             segments = [_segment(part) for part in template.split("/")]
             self.templates.setdefault(len(segments), []).append(segments)
-        # Most literal segments first, so /v2/Categories/BULKCREATE is recognised as the bulk
-        # route rather than as a category id (Python's sort is stable for equal counts).
+        # Most literal first, whatever order the routes were declared in, so
+        # /v2/Categories/BULKCREATE is the bulk route rather than a category id and
+        # /{articleId}/SETTINGS is the settings route rather than a language code.
         for candidates in self.templates.values():
-            candidates.sort(key=lambda t: -sum(literal is not None for literal, _ in t))
+            candidates.sort(key=_specificity)
 
     def canonical(self, path: str) -> str:
         parts = path.split("/")
@@ -44,8 +46,17 @@ class CanonicalPaths:
             path = scope["path"]
             fixed = self.canonical(path)
             if fixed != path:
-                scope = {**scope, "path": fixed, "raw_path": fixed.encode()}
+                scope = {**scope, "path": fixed, "raw_path": quote(fixed).encode("ascii")}
         await self.app(scope, receive, send)
+
+
+def _specificity(template: list[tuple[str | None, str]]) -> tuple[int, tuple[int, ...]]:
+    """Fewest parameters first; on a tie, literal before glued before bare, left to right."""
+    kinds = tuple(
+        0 if literal is not None else 1 if declared == GLUED_SUFFIX else 2
+        for literal, declared in template
+    )
+    return sum(kind > 0 for kind in kinds), kinds
 
 
 def _segment(part: str) -> tuple[str | None, str]:

@@ -87,16 +87,25 @@ class Caller:
     token_id: str
     project_id: str
     methods: frozenset[str]
+    # True when `last_used_at` is older than LAST_USED_RESOLUTION: call `record_use`.
+    use_unrecorded: bool = False
 
 
 def authenticate(session: Session, raw: str) -> Caller | None:
-    """The caller for a raw token, or None when it is unknown, revoked or expired."""
+    """The caller for a raw token, or None when it is unknown, revoked or expired.
+
+    Read-only, so that checking a token never takes SQLite's write lock; the rare refresh of
+    `last_used_at` is a separate, short write (`record_use`).
+    """
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return Caller(token.id, token.project_id, frozenset(token.methods.split(",")))
+    unrecorded = token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION
+    return Caller(token.id, token.project_id, frozenset(token.methods.split(",")), unrecorded)
+
+
+def record_use(session: Session, token_id: str) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))

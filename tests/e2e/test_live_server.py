@@ -89,9 +89,9 @@ def test_curl_session_page_with_variable_published_and_read_for_display(server: 
     assert api.post(
         "/Variables", json={"project_version_id": workspace, "name": "Product", "value": "Acme"}
     ).json()["success"]
-    guide = api.post(
-        "/Categories", json={"name": "Guide", "project_version_id": workspace}
-    ).json()["data"]["id"]
+    guide = api.post("/Categories", json={"name": "Guide", "project_version_id": workspace}).json()[
+        "data"
+    ]["id"]
     page = api.post(
         "/Categories",
         json={
@@ -103,7 +103,9 @@ def test_curl_session_page_with_variable_published_and_read_for_display(server: 
     ).json()["data"]["id"]
     saved = api.put(f"/Categories/{page}/content/en", json={"content": "Get {{variable.Product}}"})
     assert saved.json()["data"]["version_number"] == 1
-    published = api.post(f"/Categories/{page}/en/publish", json={"user_id": owner, "version_number": 1})
+    published = api.post(
+        f"/Categories/{page}/en/publish", json={"user_id": owner, "version_number": 1}
+    )
     assert published.json()["success"] is True
 
     shown = api.get(
@@ -126,8 +128,15 @@ def test_token_created_by_the_cli_while_the_server_runs_is_accepted(
 ) -> None:
     env = {**os.environ, "LOREBASE_DATABASE_URL": database_url}
     created = run_cli(
-        "token", "create", "--data-dir", str(tmp_path / "data"), "--name", "ci",
-        "--methods", "GET", env=env,
+        "token",
+        "create",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--name",
+        "ci",
+        "--methods",
+        "GET",
+        env=env,
     )
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
@@ -142,12 +151,16 @@ def test_token_created_by_the_cli_while_the_server_runs_is_accepted(
     assert httpx.get(f"{server.base}/v2/ProjectVersions", headers=headers).status_code == 401
 
 
-def test_second_start_prints_no_new_token(server: Server, tmp_path: Path, database_url: str) -> None:
+def test_second_start_prints_no_new_token(
+    server: Server, tmp_path: Path, database_url: str
+) -> None:
     server.stop()
     again = Server(tmp_path / "data", database_url)
     try:
         assert again.token == ""
-        response = httpx.get(f"{again.base}/v2/ProjectVersions", headers={"api_token": server.token})
+        response = httpx.get(
+            f"{again.base}/v2/ProjectVersions", headers={"api_token": server.token}
+        )
         assert response.status_code == 200
     finally:
         again.stop()

@@ -373,3 +373,21 @@ def test_a_refused_method_still_counts_as_use_but_an_unknown_token_touches_nothi
         tokens = {t.id: t for t in session.scalars(select(ApiToken))}
     assert tokens[token_id].last_used_at is not None
     assert all(t.last_used_at is None for i, t in tokens.items() if i != token_id)
+
+
+def test_last_used_at_is_refreshed_at_most_once_a_minute(project):
+    token_id, secret = _issue(project)
+
+    def last_used() -> Any:
+        with project.session() as session:
+            return session.get(ApiToken, token_id).last_used_at
+
+    assert _as(project, secret, "GET", "/v2/ProjectVersions").status_code == 200
+    first = last_used()
+    assert _as(project, secret, "GET", "/v2/Teams").status_code == 200
+    assert last_used() == first  # reads do not become writes on every request
+
+    with project.session() as session:
+        session.get(ApiToken, token_id).last_used_at = first - timedelta(minutes=2)
+    assert _as(project, secret, "GET", "/v2/Teams").status_code == 200
+    assert last_used() >= first

@@ -583,9 +583,7 @@ def test_a_search_parameter_of_the_wrong_type_is_a_400_naming_it(project, params
         ),
     ],
 )
-def test_other_query_parameters_of_the_wrong_type_are_400(
-    project, content, path, template, params
-):
+def test_other_query_parameters_of_the_wrong_type_are_400(project, content, path, template, params):
     path = path.format(ws=project.workspace_id, art=content.article_id)
     response = project.get(path, params=params)
     refused(response, "GET", template)
@@ -618,9 +616,14 @@ def test_bad_bodies_on_extension_routes_get_the_same_envelope(project, content, 
 # --- random JSON ------------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 field_names = st.sampled_from(

@@ -1,0 +1,336 @@
+"""GET /v2/ProjectVersions/{id}/{langCode}?searchQuery=…: full-text search of articles.
+
+Runs on SQLite (FTS5) and PostgreSQL (tsvector) alike; the conftest parametrises both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from tests.conformance.official import assert_conforms
+
+SEARCH = "/v2/ProjectVersions/{projectVersionId}/{langCode}"
+
+
+class KB:
+    """A small knowledge base built through the API."""
+
+    def __init__(self, project: Any) -> None:
+        self.project = project
+        created = project.post(
+            "/v2/Categories", json={"name": "Docs", "project_version_id": project.workspace_id}
+        )
+        assert created.status_code == 200, created.text
+        self.category_id = created.json()["data"]["id"]
+
+    def article(self, title: str, content: str = "", *, publish: bool = True) -> str:
+        created = self.project.post(
+            "/v2/Articles",
+            json={
+                "title": title,
+                "content": content,
+                "category_id": self.category_id,
+                "project_version_id": self.project.workspace_id,
+                "user_id": self.project.owner_id,
+            },
+        )
+        assert created.status_code == 200, created.text
+        article_id: str = created.json()["data"]["id"]
+        if publish:
+            self.publish(article_id, 1)
+        return article_id
+
+    def publish(self, article_id: str, version: int, lang: str = "en") -> None:
+        response = self.project.post(
+            f"/v2/Articles/{article_id}/{lang}/publish",
+            json={"user_id": self.project.owner_id, "version_number": version},
+        )
+        assert response.status_code == 200, response.text
+
+    def edit(self, article_id: str, lang: str = "en", **fields: Any) -> None:
+        response = self.project.put(f"/v2/Articles/{article_id}/{lang}", json=fields)
+        assert response.status_code == 200, response.text
+
+    def search(self, query: str, lang: str = "en", **params: Any) -> dict[str, Any]:
+        response = self.project.get(
+            f"/v2/ProjectVersions/{self.project.workspace_id}/{lang}",
+            params={"searchQuery": query, **params},
+        )
+        assert response.status_code == 200, response.text
+        assert_conforms(response, "GET", SEARCH)
+        assert response.json()["success"] is True
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    def found(self, query: str, lang: str = "en", **params: Any) -> list[str]:
+        return [hit["article_id"] for hit in self.search(query, lang, **params)["hits"]]
+
+
+@pytest.fixture
+def kb(project: Any) -> KB:
+    return KB(project)
+
+
+# --- matching and ranking -------------------------------------------------------------------
+
+
+def test_a_word_from_the_body_finds_the_article_with_its_hit_fields(kb):
+    article_id = kb.article("Installing", "Run the **installer** on a fresh machine.")
+    data = kb.search("installer")
+    assert data["nb_hits"] == 1 and data["page"] == 0 and data["nb_pages"] == 1
+    assert data["hits_per_page"] == 10
+    assert data["query"] == "installer"
+    (hit,) = data["hits"]
+    assert hit["article_id"] == article_id
+    assert hit["title"] == "Installing"
+    assert hit["category_id"] == kb.category_id
+    assert hit["version"] == 1
+    assert hit["is_draft"] is False
+    assert hit["lang_code"] == "en"
+    assert hit["slug"] == "installing"
+    assert "installer" in hit["_snippet_result"]["content"]["value"]
+    assert "**" not in hit["content"]
+
+
+def test_a_title_match_ranks_above_a_body_only_match(kb):
+    body_only = kb.article("General notes", "Something about kubernetes in passing.")
+    in_title = kb.article("Kubernetes", "Deploying clusters.")
+    assert kb.found("kubernetes") == [in_title, body_only]
+
+
+def test_every_word_must_match(kb):
+    both = kb.article("Backups", "Nightly backups to object storage.")
+    kb.article("Storage", "Object storage only.")
+    assert kb.found("nightly storage") == [both]
+
+
+def test_matching_ignores_case(kb):
+    article_id = kb.article("Café Menu", "Crème BRÛLÉE")
+    assert kb.found("MENU") == [article_id]
+    assert kb.found("café crème brûlée") == [article_id]
+    assert kb.found("CAFÉ") == [article_id]
+
+
+def test_matching_ignores_accents_on_sqlite(kb, database_url):
+    # FTS5's unicode61 tokenizer folds diacritics (remove_diacritics 2); PostgreSQL's 'simple'
+    # configuration does not, and folding there needs the unaccent extension in a migration.
+    if not database_url.startswith("sqlite"):
+        pytest.skip("known gap: PostgreSQL search does not fold accents yet")
+    article_id = kb.article("Café menu", "Crème brûlée")
+    assert kb.found("CAFE") == [article_id]
+    assert kb.found("creme brulee") == [article_id]
+
+
+def test_the_last_word_matches_as_a_prefix(kb):
+    article_id = kb.article("Configuration", "Configure the configurator.")
+    assert kb.found("config") == [article_id]
+    assert kb.found("configuration") == [article_id]
+    # Only the last word is a prefix: a leading partial word must match whole.
+    assert kb.found("config configurator") == []
+    assert kb.found("configure configur") == [article_id]
+
+
+def test_an_empty_or_wordless_query_finds_nothing(kb):
+    kb.article("Anything", "Some text")
+    for query in ("", "   ", "!!!", "***"):
+        data = kb.search(query)
+        assert data["hits"] == [] and data["nb_hits"] == 0 and data["nb_pages"] == 0
+
+
+def test_a_missing_search_query_finds_nothing(kb, project):
+    kb.article("Anything", "Some text")
+    response = project.get(f"/v2/ProjectVersions/{project.workspace_id}/en")
+    assert response.status_code == 200
+    assert_conforms(response, "GET", SEARCH)
+    assert response.json()["data"]["hits"] == []
+
+
+# --- published content by default -----------------------------------------------------------
+
+
+def test_a_draft_only_article_is_not_found_until_it_is_published(kb):
+    article_id = kb.article("Roadmap", "Secret plans", publish=False)
+    assert kb.found("roadmap") == []
+    kb.publish(article_id, 1)
+    assert kb.found("roadmap") == [article_id]
+
+
+def test_the_published_revision_is_searched_not_a_newer_draft(kb):
+    article_id = kb.article("Pricing", "The plan costs seven dollars.")
+    kb.edit(article_id, content="The plan costs nine dollars.")  # a new draft (version 2)
+    assert kb.found("seven") == [article_id]
+    assert kb.found("nine") == []
+    (hit,) = kb.search("seven")["hits"]
+    assert hit["version"] == 1 and "seven" in hit["content"]
+    kb.publish(article_id, 2)
+    assert kb.found("nine") == [article_id]
+    assert kb.found("seven") == []
+
+
+def test_include_drafts_searches_the_latest_revisions(kb):
+    draft = kb.article("Roadmap", "Secret plans", publish=False)
+    published = kb.article("Pricing", "Plans cost money.")
+    kb.edit(published, content="Plans are free now.")
+    found = kb.found("plans", includeDrafts="true")
+    assert sorted(found) == sorted([draft, published])
+    assert kb.found("free", includeDrafts="true") == [published]
+    hits = {h["article_id"]: h for h in kb.search("plans", includeDrafts="true")["hits"]}
+    assert hits[draft]["is_draft"] is True and hits[draft]["version"] == 1
+    assert hits[published]["is_draft"] is True and hits[published]["version"] == 2
+    assert kb.found("plans") == [published]
+
+
+def test_a_deleted_article_disappears_from_results(kb, project):
+    keep = kb.article("Alpha guide", "widgets")
+    gone = kb.article("Beta guide", "widgets")
+    assert sorted(kb.found("widgets")) == sorted([keep, gone])
+    response = project.delete(f"/v2/Articles/{gone}")
+    assert response.status_code == 200
+    assert kb.found("widgets") == [keep]
+    assert kb.found("widgets", includeDrafts="true") == [keep]
+
+
+def test_a_deleted_category_takes_its_articles_out_of_results(kb, project):
+    kb.article("Gamma", "gizmos")
+    assert project.delete(f"/v2/Categories/{kb.category_id}").status_code == 200
+    assert kb.found("gizmos") == []
+
+
+# --- pagination -------------------------------------------------------------------------------
+
+
+def test_pages_are_zero_based_and_report_totals(kb):
+    ids = {kb.article(f"Widget {n}", "widget manual") for n in range(7)}
+    first = kb.search("widget", hitsPerPage=3)
+    assert (first["nb_hits"], first["nb_pages"], first["page"], first["hits_per_page"]) == (
+        7,
+        3,
+        0,
+        3,
+    )
+    second = kb.search("widget", hitsPerPage=3, page=1)
+    last = kb.search("widget", hitsPerPage=3, page=2)
+    beyond = kb.search("widget", hitsPerPage=3, page=3)
+    assert [len(p["hits"]) for p in (first, second, last, beyond)] == [3, 3, 1, 0]
+    assert beyond["nb_hits"] == 7 and beyond["page"] == 3
+    seen = [h["article_id"] for p in (first, second, last) for h in p["hits"]]
+    assert len(seen) == 7 and set(seen) == ids
+
+
+def test_the_default_page_size_is_ten(kb):
+    for n in range(12):
+        kb.article(f"Gadget {n}", "gadget")
+    data = kb.search("gadget")
+    assert len(data["hits"]) == 10 and data["nb_hits"] == 12 and data["nb_pages"] == 2
+
+
+# --- languages --------------------------------------------------------------------------------
+
+
+def test_results_are_filtered_by_language(kb, project):
+    project.add_language("fr")
+    article_id = kb.article("Cheese", "A guide to cheese.")
+    kb.edit(article_id, lang="fr", title="Fromage", content="Un guide du fromage.")
+    kb.publish(article_id, 1, lang="fr")
+    assert kb.found("fromage", lang="fr") == [article_id]
+    assert kb.found("fromage", lang="en") == []
+    assert kb.found("cheese", lang="fr") == []
+    (hit,) = kb.search("fromage", lang="fr")["hits"]
+    assert hit["lang_code"] == "fr" and hit["title"] == "Fromage"
+
+
+def test_a_language_code_is_matched_without_regard_to_case(kb, project):
+    article_id = kb.article("Cheese", "A guide to cheese.")
+    assert kb.found("cheese", lang="EN") == [article_id]
+
+
+def test_an_unknown_language_is_a_400(project):
+    response = project.get(
+        f"/v2/ProjectVersions/{project.workspace_id}/xx", params={"searchQuery": "x"}
+    )
+    assert response.status_code == 400
+    assert_conforms(response, "GET", SEARCH)
+    assert response.json()["errors"][0]["description"] == "Invalid Language code"
+
+
+def test_a_language_of_another_workspace_is_unknown_here(project):
+    project.add_language("fr")
+    other_token, other_workspace = project.other_project()
+    response = project.client.get(
+        f"/v2/ProjectVersions/{other_workspace}/fr",
+        params={"searchQuery": "x"},
+        headers={"api_token": other_token},
+    )
+    assert response.status_code == 400
+    assert_conforms(response, "GET", SEARCH)
+
+
+def test_another_projects_articles_are_never_found(kb, project):
+    kb.article("Confidential", "classified material")
+    other_token, other_workspace = project.other_project()
+    response = project.client.get(
+        f"/v2/ProjectVersions/{other_workspace}/en",
+        params={"searchQuery": "classified"},
+        headers={"api_token": other_token},
+    )
+    assert response.status_code == 200
+    assert_conforms(response, "GET", SEARCH)
+    assert response.json()["data"]["hits"] == []
+
+
+# --- hostile queries ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '"unbalanced',
+        "a AND b",
+        "AND",
+        "OR NOT",
+        "NEAR(a b)",
+        "*",
+        "a*",
+        "title:admin",
+        "col:",
+        "(a | b) & !c",
+        "a:* & b",
+        "'; DROP TABLE articles; --",
+        "\\",
+        "_",
+        "__init__",
+        "über straße",
+        "日本語の検索",
+        "emoji 🎉 party",
+        "a" * 500,
+        "x " * 200,
+        "-minus +plus ^caret",
+        "\u0000",
+    ],
+)
+def test_query_syntax_is_taken_as_plain_words_never_a_500(kb, query):
+    article_id = kb.article("AND OR NOT", "a b c über straße 日本語の検索 emoji 🎉 party")
+    data = kb.search(query)
+    assert data["nb_hits"] in (0, 1)
+    if query == "a AND b":
+        assert [h["article_id"] for h in data["hits"]] == [article_id]
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=st.text(max_size=40))
+def test_any_text_query_is_answered_without_error(kb, query):
+    if not hasattr(kb, "seeded"):
+        kb.article("Seed article", "Plain words: alpha beta gamma, ünïcödé & <b>tags</b>.")
+        kb.seeded = True
+    data = kb.search(query)
+    assert data["nb_hits"] >= len(data["hits"])
