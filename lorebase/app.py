@@ -8,7 +8,7 @@ from lorebase import __version__
 from lorebase.api.limits import BodyLimits
 from lorebase.api.paths import CanonicalPaths
 from lorebase.api.v2 import articles, categories, errors, merge_codes, projects
-from lorebase.api.v2.tree_cache import TreeCache
+from lorebase.api.v2.response_cache import ResponseCache
 from lorebase.db.engine import make_engine, make_session_factory
 from lorebase.settings import Settings
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.read_session_factory = make_session_factory(engine, writer=False)
-    app.state.tree_cache = TreeCache()
+    app.state.response_cache = ResponseCache()
     errors.install(app)
     # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in
     # each router, so they win; see api-reference.md §1.3.

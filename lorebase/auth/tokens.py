@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import ApiToken, utcnow
@@ -91,13 +91,24 @@ class Caller:
     use_unrecorded: bool = False
 
 
+# Built once: every request runs it.
+_BY_HASH = select(
+    ApiToken.id,
+    ApiToken.project_id,
+    ApiToken.methods,
+    ApiToken.revoked_at,
+    ApiToken.expires_at,
+    ApiToken.last_used_at,
+).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
 def authenticate(session: Session, raw: str) -> Caller | None:
     """The caller for a raw token, or None when it is unknown, revoked or expired.
 
     Read-only, so that checking a token never takes SQLite's write lock; the rare refresh of
     `last_used_at` is a separate, short write (`record_use`).
     """
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    token = session.execute(_BY_HASH, {"token_hash": hash_token(raw)}).first()
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from lorebase.db.models import Language, Project, ProjectVersion, User
+from lorebase.db.models import Article, Category, Language, Project, ProjectVersion, User
 from lorebase.kb.errors import Invalid, NotFound
 from lorebase.kb.slugs import slugify
 
@@ -108,15 +108,6 @@ def touch(session: Session, workspace_id: str) -> None:
     )
 
 
-def content_stamp(session: Session, workspace_id: str) -> int:
-    return (
-        session.scalar(
-            select(ProjectVersion.content_stamp).where(ProjectVersion.id == workspace_id)
-        )
-        or 0
-    )
-
-
 def create_project(
     session: Session, name: str, *, workspace_name: str = "v1", language: str = "en"
 ) -> Project:
@@ -166,6 +157,7 @@ def add_language(
         enable_rtl=base in RTL_LANGUAGES,
     )
     session.add(language)
+    touch(session, workspace_id)
     session.flush()
     return language
 
@@ -234,3 +226,34 @@ def find_project(session: Session, project_id: str | None) -> Project:
     if project is None:
         raise NotFound(f"No project with id {project_id}.")
     return project
+
+
+_ARTICLE_STAMP = (
+    select(ProjectVersion.id, ProjectVersion.content_stamp)
+    .join(Article, Article.project_version_id == ProjectVersion.id)
+    .where(Article.id == bindparam("item_id"), ProjectVersion.project_id == bindparam("project_id"))
+)
+_CATEGORY_STAMP = (
+    select(ProjectVersion.id, ProjectVersion.content_stamp)
+    .join(Category, Category.project_version_id == ProjectVersion.id)
+    .where(
+        Category.id == bindparam("item_id"), ProjectVersion.project_id == bindparam("project_id")
+    )
+)
+_WORKSPACE_STAMP = select(ProjectVersion.id, ProjectVersion.content_stamp).where(
+    ProjectVersion.id == bindparam("item_id"), ProjectVersion.project_id == bindparam("project_id")
+)
+STAMP_QUERIES = {
+    "article": _ARTICLE_STAMP,
+    "category": _CATEGORY_STAMP,
+    "workspace": _WORKSPACE_STAMP,
+}
+
+
+def item_stamp(session: Session, project_id: str, kind: str, item_id: str) -> int | None:
+    """Content stamp of the workspace holding an article, category or workspace of the
+    project; None when there is no such item in the project."""
+    row = session.execute(
+        STAMP_QUERIES[kind], {"item_id": item_id, "project_id": project_id}
+    ).first()
+    return None if row is None else int(row.content_stamp)

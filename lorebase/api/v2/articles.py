@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from lorebase.api.deps import CallerDep, SessionDep, SettingsDep
 from lorebase.api.v2 import requests as rq
 from lorebase.api.v2 import shapes
+from lorebase.api.v2.cached import cached_read
 from lorebase.api.v2.categories import MAX_BULK
 from lorebase.api.v2.common import AppendSas, ForDisplay, Published, version_list
 from lorebase.api.v2.envelope import ok
@@ -446,6 +447,7 @@ def _read(
 
 @router.get("/{articleId}/{langCode}")
 def get_article(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -455,16 +457,24 @@ def get_article(
     published: Published = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return ok(
-        data=_read(
-            session,
-            caller.project_id,
-            articleId,
-            langCode,
-            published=published,
-            for_display=for_display,
-            settings=settings,
-        )
+    return cached_read(
+        request,
+        session,
+        caller.project_id,
+        "article",
+        articleId,
+        (langCode.lower(), published, for_display),
+        lambda: {
+            "data": _read(
+                session,
+                caller.project_id,
+                articleId,
+                langCode,
+                published=published,
+                for_display=for_display,
+                settings=settings,
+            )
+        },
     )
 
 

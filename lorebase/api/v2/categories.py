@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from lorebase.api.deps import CallerDep, SessionDep
 from lorebase.api.v2 import requests as rq
 from lorebase.api.v2 import shapes
+from lorebase.api.v2.cached import cached_read
 from lorebase.api.v2.common import AppendSas, ForDisplay, LangQuery, Published, version_list
 from lorebase.api.v2.envelope import ok
 from lorebase.kb import categories as kb
@@ -170,10 +171,18 @@ def create_category(caller: CallerDep, session: SessionDep, body: rq.AddCategory
 
 @router.get("/{categoryId}")
 def get_category(
-    caller: CallerDep, session: SessionDep, categoryId: str, lang: LangQuery = None
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    categoryId: str,
+    lang: LangQuery = None,
 ) -> Response:
-    node = kb.category_with_children(session, caller.project_id, categoryId, lang)
-    return ok(data=shapes.category_node(node, depth=1))
+    def build() -> dict[str, Any]:
+        node = kb.category_with_children(session, caller.project_id, categoryId, lang)
+        return {"data": shapes.category_node(node, depth=1)}
+
+    variant = ("children", (lang or "").lower())
+    return cached_read(request, session, caller.project_id, "category", categoryId, variant, build)
 
 
 @router.put("/{categoryId}")
@@ -243,6 +252,7 @@ def _page(
 
 @router.get("/{categoryId}/content/{langCode}")
 def get_content(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     categoryId: str,
@@ -251,8 +261,8 @@ def get_content(
     published: Published = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return ok(
-        category=_page(
+    def build() -> dict[str, Any]:
+        page = _page(
             session,
             caller.project_id,
             categoryId,
@@ -260,7 +270,10 @@ def get_content(
             published=published,
             for_display=for_display,
         )
-    )
+        return {"category": page}
+
+    variant = ("content", langCode.lower(), published, for_display)
+    return cached_read(request, session, caller.project_id, "category", categoryId, variant, build)
 
 
 def _save_content(

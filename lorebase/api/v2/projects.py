@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from lorebase.api.deps import CallerDep, SessionDep, SettingsDep
 from lorebase.api.v2 import shapes
 from lorebase.api.v2.articles import public_url
-from lorebase.api.v2.envelope import dumps, envelope, ok, raw_ok
-from lorebase.api.v2.tree_cache import TreeCache
+from lorebase.api.v2.cached import cached_read
+from lorebase.api.v2.envelope import ok
 from lorebase.kb import articles as kb_articles
 from lorebase.kb import categories as kb_categories
 from lorebase.kb import search as kb_search
@@ -40,26 +40,23 @@ def category_tree(
     lang: Annotated[str | None, Query(alias="langCode")] = None,
     include_description: Annotated[bool, Query(alias="includeCategoryDescription")] = False,
 ) -> Response:
-    scope = workspaces.get_workspace(
-        session, caller.project_id, projectVersionId, WORKSPACE_MISSING
+    def build() -> dict[str, Any]:
+        scope = workspaces.get_workspace(
+            session, caller.project_id, projectVersionId, WORKSPACE_MISSING
+        )
+        roots = kb_categories.workspace_tree(
+            session,
+            scope,
+            scope.language(lang),
+            include_articles=not exclude_articles,
+            include_description=include_description,
+        )
+        return {"data": [shapes.category_node(r) for r in roots]}
+
+    variant = ("tree", (lang or "").lower(), exclude_articles, include_description)
+    return cached_read(
+        request, session, caller.project_id, "workspace", projectVersionId, variant, build
     )
-    code = scope.language(lang)
-    cache: TreeCache = request.app.state.tree_cache
-    key = (scope.id, code, exclude_articles, include_description)
-    stamp = workspaces.content_stamp(session, scope.id)
-    cached = cache.get(key, stamp)
-    if cached is not None:
-        return raw_ok(cached)
-    roots = kb_categories.workspace_tree(
-        session,
-        scope,
-        code,
-        include_articles=not exclude_articles,
-        include_description=include_description,
-    )
-    body = dumps(envelope(data=[shapes.category_node(r) for r in roots]))
-    cache.put(key, stamp, body)
-    return raw_ok(body)
 
 
 @router.get("/ProjectVersions/{projectVersionId}/articles")

@@ -1,13 +1,13 @@
-"""The serialised-tree cache: served only while the workspace's content stamp is unchanged."""
+"""The response cache: served only while the workspace's content stamp is unchanged."""
 
-from lorebase.api.v2.tree_cache import TreeCache
+from lorebase.api.v2.response_cache import ResponseCache
 from tests.conformance.official import assert_conforms
 
 TREE = "/v2/ProjectVersions/{projectVersionId}/categories"
 
 
 def test_a_body_is_served_only_for_the_stamp_it_was_built_at():
-    cache = TreeCache()
+    cache = ResponseCache()
     cache.put(("ws", "en"), 3, b"tree-at-3")
     assert cache.get(("ws", "en"), 3) == b"tree-at-3"
     assert cache.get(("ws", "en"), 4) is None
@@ -15,7 +15,7 @@ def test_a_body_is_served_only_for_the_stamp_it_was_built_at():
 
 
 def test_the_cache_evicts_the_least_recently_used_beyond_its_byte_budget():
-    cache = TreeCache(max_entries=10, max_bytes=10)
+    cache = ResponseCache(max_entries=10, max_bytes=10)
     cache.put("a", 1, b"12345")
     cache.put("b", 1, b"12345")
     assert cache.get("a", 1) == b"12345"  # a is now the most recently used

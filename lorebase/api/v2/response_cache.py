@@ -1,8 +1,10 @@
-"""Serialised category trees, reused while the workspace's content stamp is unchanged.
+"""Serialised read responses, reused while their workspace's content stamp is unchanged.
 
-The tree is the largest hot response (megabytes for a big workspace). Every write bumps the
-workspace's `content_stamp` in the database, so a cached body is served only while it is
-still exactly what the database would produce, on this node or any other.
+The category tree is the largest hot response (megabytes for a big workspace) and single
+categories and articles the most frequent; building them costs several queries and a render.
+Every write bumps the workspace's `content_stamp` in the database, so a cached body is served
+only while it is still exactly what the database would produce, on this node or any other.
+Checking the stamp is one indexed single-row query.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections import OrderedDict
 from collections.abc import Hashable
 
 
-class TreeCache:
-    def __init__(self, max_entries: int = 64, max_bytes: int = 256 * 1024 * 1024) -> None:
+class ResponseCache:
+    def __init__(self, max_entries: int = 4096, max_bytes: int = 256 * 1024 * 1024) -> None:
         self._entries: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self._max_entries = max_entries
