@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
@@ -26,7 +27,6 @@ from lorebase.kb.revisions import (
     RevisionMissing,
     category_revisions,
     revision_status,
-    translation_status,
 )
 from lorebase.kb.settings import apply_settings, current_settings
 from lorebase.kb.slugs import slugify, unique_slug
@@ -169,27 +169,8 @@ def _preferred(rows: Any, owner_index: int, langs: list[str]) -> dict[str, Any]:
     return chosen
 
 
-def _summary_from_row(row: Any) -> ArticleSummary:
-    return ArticleSummary(
-        id=row.id,
-        title=row.title,
-        public_version=row.public_version,
-        latest_version=row.latest_version,
-        language_code=row.language_code,
-        hidden=row.hidden,
-        status=revision_status(row.latest_version, row.public_version),
-        order=row.position,
-        slug=row.slug,
-        content_type=row.content_type,
-        translation_option=row.translation_option,
-        is_shared=row.is_shared,
-        modified_at=max(row.modified_at, row.translation_modified_at),
-        category_id=row.category_id,
-        project_version_id=row.project_version_id,
-    )
-
-
-def article_summary(article: Article, tr: ArticleTranslation) -> ArticleSummary:
+def _summary(article: Any, tr: Any, translation_modified_at: datetime) -> ArticleSummary:
+    """From an article and its translation: ORM objects, or one joined row for both."""
     return ArticleSummary(
         id=article.id,
         title=tr.title,
@@ -197,16 +178,24 @@ def article_summary(article: Article, tr: ArticleTranslation) -> ArticleSummary:
         latest_version=tr.latest_version,
         language_code=tr.language_code,
         hidden=article.hidden,
-        status=translation_status(tr),
+        status=revision_status(tr.latest_version, tr.public_version),
         order=article.position,
         slug=tr.slug,
         content_type=article.content_type,
         translation_option=tr.translation_option,
         is_shared=article.is_shared,
-        modified_at=max(article.modified_at, tr.modified_at),
+        modified_at=max(article.modified_at, translation_modified_at),
         category_id=article.category_id,
         project_version_id=article.project_version_id,
     )
+
+
+def _summary_from_row(row: Any) -> ArticleSummary:
+    return _summary(row, row, row.translation_modified_at)
+
+
+def article_summary(article: Article, tr: ArticleTranslation) -> ArticleSummary:
+    return _summary(article, tr, tr.modified_at)
 
 
 def _node_from_rows(category: Any, tr: Any, with_description: bool) -> CategoryNode:

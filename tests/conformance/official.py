@@ -466,6 +466,11 @@ def _body_preview(response: ResponseLike) -> str:
     return _short(text) if isinstance(text, str) else "<unavailable>"
 
 
+# Every (method, path template, status) a test has validated in this session; the
+# coverage test (tests/test_zz_conformance_coverage.py) reads it at the end of a full run.
+CHECKED: set[tuple[str, str, int]] = set()
+
+
 def assert_conforms(response: ResponseLike, method: str, path_template: str) -> None:
     """Assert that an HTTP response is what the official document allows for the operation.
 
@@ -478,6 +483,7 @@ def assert_conforms(response: ResponseLike, method: str, path_template: str) -> 
     """
     spec = official_spec()
     status = response.status_code
+    CHECKED.add((method.upper(), path_template, status))
     where = f"{method.upper()} {path_template} -> {status}"
     declared = spec.declared_statuses(method, path_template)  # also checks the operation
     if 200 <= status < 300 and status not in declared:
