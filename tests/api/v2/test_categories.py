@@ -540,6 +540,10 @@ def test_update_description_of_unknown_category_or_language_is_refused(project):
     )
     assert_conforms(response, "PUT", "/v2/Categories/{categoryId}/{langCode}/updateDescription")
     assert response.status_code == 400
+    response = project.put("/v2/Categories/nope/updateDescription", params={"description": "x"})
+    assert_conforms(response, "PUT", "/v2/Categories/{categoryId}/updateDescription")
+    assert response.status_code == 404
+    assert error_of(response) == "Category not found"
     assert tree(project, includeCategoryDescription=True)[0]["description"] is None
 
 
