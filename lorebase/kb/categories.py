@@ -399,8 +399,7 @@ def create_category(
 ) -> Category:
     if not project_version_id:
         raise Invalid("The ProjectVersionId field is required.")
-    if not name or not name.strip():
-        raise Invalid("The Name field is required.")
+    _check_name(name)
     scope = workspaces.find_workspace(session, project_id, project_version_id)
     if scope is None:
         raise Invalid(
@@ -451,6 +450,23 @@ def create_category(
     return category
 
 
+# Column widths (models.py); checked here so SQLite, which would store longer text, and
+# PostgreSQL, which would refuse it, give the same named error.
+TEXT_MAX = 500
+
+
+def _check_length(field: str, value: str) -> str:
+    if len(value) > TEXT_MAX:
+        raise Invalid(f"The field {field} must be a string with a maximum length of {TEXT_MAX}.")
+    return value
+
+
+def _check_name(name: str | None) -> str:
+    if not name or not name.strip():
+        raise Invalid("The Name field is required.")
+    return _check_length("Name", name)
+
+
 _UNSET: Any = object()
 
 
@@ -491,12 +507,11 @@ def update_category(
     if hidden is not None:
         category.hidden = hidden
     if icon is not None:
+        _check_length("Icon", icon)
         category.icon = icon
     tr = _translation_for_write(session, category, scope, code)
     if name is not None:
-        if not name.strip():
-            raise Invalid("The Name field is required.")
-        tr.name = name
+        tr.name = _check_name(name)
         tr.modified_at = utcnow()
     category.modified_at = utcnow()
     workspaces.touch(session, scope.id)

@@ -1270,3 +1270,22 @@ def test_token_without_put_cannot_update(project):
     response = project.client.get(f"/v2/Categories/{category}")
     assert_conforms(response, "GET", "/v2/Categories/{categoryId}")
     assert response.status_code == 401
+
+
+def test_names_and_icons_longer_than_their_column_are_refused_alike_on_every_database(project):
+    too_long = "x" * 501
+    response = project.post(
+        "/v2/Categories", json={"name": too_long, "project_version_id": project.workspace_id}
+    )
+    assert_conforms(response, "POST", "/v2/Categories")
+    assert response.status_code == 400
+    assert error_of(response) == "The field Name must be a string with a maximum length of 500."
+    category = create_category(project, "Guides")
+    for body, field in (({"name": too_long}, "Name"), ({"icon": too_long}, "Icon")):
+        response = project.put(f"/v2/Categories/{category}", json=body)
+        assert_conforms(response, "PUT", "/v2/Categories/{categoryId}")
+        assert response.status_code == 400
+        assert error_of(response) == (
+            f"The field {field} must be a string with a maximum length of 500."
+        )
+    assert [c["name"] for c in tree(project)] == ["Guides"]
