@@ -399,7 +399,7 @@ def create_category(
 ) -> Category:
     if not project_version_id:
         raise Invalid("The ProjectVersionId field is required.")
-    _check_name(name)
+    name = _check_name(name)
     scope = workspaces.find_workspace(session, project_id, project_version_id)
     if scope is None:
         raise Invalid(
