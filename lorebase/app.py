@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from lorebase import __version__
@@ -10,6 +14,7 @@ from lorebase.api.paths import CanonicalPaths
 from lorebase.api.v2 import articles, categories, errors, merge_codes, projects
 from lorebase.api.v2.response_cache import ResponseCache
 from lorebase.db.engine import make_engine, make_session_factory
+from lorebase.jobs.worker import start_embedded_workers
 from lorebase.settings import Settings
 
 ROUTERS = (projects.router, categories.router, articles.router, merge_codes.router)
@@ -21,7 +26,19 @@ ROUTE_TEMPLATES = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Embedded job workers live as long as the server; `--workers 0` runs none.
+        pool = start_embedded_workers(engine, settings.workers) if settings.workers > 0 else None
+        try:
+            yield
+        finally:
+            if pool is not None:
+                await asyncio.to_thread(pool.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Lorebase",
         version=__version__,
         description=(

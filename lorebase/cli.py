@@ -69,8 +69,8 @@ def serve(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="Embedded workers for background jobs (LOREBASE_WORKERS); the export and "
-            "import jobs that use them are not in this release yet."
+            help="Embedded worker threads for background jobs (LOREBASE_WORKERS, default 2); "
+            "0 runs none, for a scaled-out setup with separate `lorebase worker` processes."
         ),
     ] = None,
 ) -> None:
@@ -84,6 +84,7 @@ def serve(
     for key, value in (
         ("LOREBASE_DATA_DIR", str(settings.data_dir)),
         ("LOREBASE_DATABASE_URL", settings.database_url),
+        ("LOREBASE_WORKERS", str(settings.workers)),
     ):
         if value:
             os.environ[key] = value
@@ -96,6 +97,44 @@ def serve(
         log_level="warning",
         timeout_keep_alive=5,
     )
+
+
+@app.command()
+def worker(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="Worker threads.")
+    ] = 1,
+) -> None:
+    """Run background jobs in the foreground until SIGTERM/SIGINT (scaled-out workers)."""
+    import signal
+    import threading
+
+    from lorebase.jobs.worker import start_workers
+
+    settings = _settings(data_dir, database_url)
+    url, _ = _prepare(settings)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        err.print(f"Received signal {signum}: finishing the current jobs, then stopping.")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    pool = start_workers(make_session_factory(make_engine(url)), concurrency, daemon=False)
+    err.print(
+        f"Lorebase worker running {concurrency} thread(s) on {url.split('@')[-1]}",
+        markup=False,
+        soft_wrap=True,
+    )
+    while not stop.wait(0.5):
+        if not any(thread.is_alive() for thread in pool.threads):
+            break
+    pool.stop_event.set()
+    pool.stop()
+    err.print("Lorebase worker stopped.")
 
 
 @app.command("migrate")

@@ -320,3 +320,38 @@ class SearchEntry(Base):
     version_number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
+
+
+class Job(Base):
+    """A durable background job (export, import): claimed by workers under a renewable lease.
+
+    `status` uses the API's words: Queued, InProgress, Completed, Error. A worker owns a job
+    while `lease_owner` names it and `lease_expires_at` is in the future; a job whose lease ran
+    out is taken over by another worker (bounded by `max_attempts`). See `lorebase.jobs`.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "lease_expires_at", "created_at"),
+        Index("ix_jobs_project", "project_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="Queued")
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    # The job log: [{"type": 0 error | 1 warning | 2 info, "message": str}, ...]
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    result_key: Mapped[str | None] = mapped_column(String(1000), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

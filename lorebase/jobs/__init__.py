@@ -1,0 +1,1 @@
+"""Durable background jobs: the queue (`queue`) and the workers that run them (`worker`)."""

@@ -1,0 +1,32 @@
+"""`lorebase worker` as an operator runs it: starts, then stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.e2e.test_live_server import LOREBASE
+
+
+def test_worker_command_stops_gracefully_on_sigterm(tmp_path: Path, database_url: str) -> None:
+    process = subprocess.Popen(
+        [*LOREBASE, "worker", "--data-dir", str(tmp_path), "--concurrency", "2"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "LOREBASE_DATABASE_URL": database_url},
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert "worker running 2 thread(s)" in line, line
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+        rest = process.stderr.read()
+        assert "finishing the current jobs" in rest and "worker stopped" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
