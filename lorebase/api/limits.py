@@ -10,13 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lorebase.api.v2.envelope import dumps, error_body
 
 
-def json_depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, iteratively (no recursion on hostile input)."""
-    return inspect_json(value)[0]
-
-
 def inspect_json(value: Any) -> tuple[int, bool]:
-    """(nesting depth, whether any key or string holds a NUL character), in one walk."""
+    """(nesting depth, whether any key or string holds a NUL character), in one walk,
+    iteratively so that hostile nesting cannot exhaust the stack."""
     deepest, has_nul, stack = 0, False, [(value, 1)]
     while stack:
         item, depth = stack.pop()

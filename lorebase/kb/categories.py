@@ -755,15 +755,6 @@ def delete_page_version(
     workspaces.touch(session, located.scope.id)
 
 
-def require_workspace_of(session: Session, project_id: str, workspace_id: str) -> ProjectVersion:
-    return workspaces.get_workspace(
-        session,
-        project_id,
-        workspace_id,
-        "The supplied project version id does not exist in your project",
-    ).workspace
-
-
 # --- settings and description ---------------------------------------------------------------
 
 
