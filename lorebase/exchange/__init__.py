@@ -1,0 +1,1 @@
+"""Moving whole knowledge bases in and out of Lorebase (Document360 export ZIPs)."""

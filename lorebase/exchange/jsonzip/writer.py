@@ -1,0 +1,698 @@
+"""Write a project (or part of it) as a Document360 JSON export ZIP (`export_type: 0`).
+
+Layout (formats.md §1.2-1.4)::
+
+    <workspace-slug>/
+        <slug-with-dots-as-dashes>_categories_articles.json   the hierarchy index
+        articles/<article-slug>.json                          one per article
+        categories/<category-slug>.json                       page (1) and index (2) categories
+    lorebase-manifest.json                                    Lorebase extension
+
+Keys Document360 itself writes (PascalCase, as observed):
+
+* index: `Slug`, `Workspace`, `ResourcePath`, `Languages`, `Categories`;
+* category node: `Id`, `Title`, `Order`, `CategoryType`, `Icon`, `Path`, `Languages`
+  (`Code`, `Title`, `Slug`, `ContentType`, `SeoTitle`, `Description`), `Articles`
+  (`Id`, `Path`, `Order`), `SubCategories`;
+* article and category-page files: a JSON array with one object per language holding `Code`,
+  `Title`, `Slug`, `Content`, `ContentType`, `SeoTitle`, `Description`.
+
+Lorebase extensions (Document360 ignores unknown keys and files; a Lorebase import needs them
+for a lossless round trip):
+
+* in each per-language object of article and category-page files: `Hidden`, `PublicVersion`,
+  `LatestVersion` and `Revisions` (every revision of that language, oldest first:
+  `VersionNumber`, `BaseVersion`, `Title`, `Content`, `Published`, `CreatedBy`, `CreatedAt`);
+* in the index, a top-level `Articles` list (same entry shape as a node's) only when the
+  workspace has articles outside any category, which Document360 has no place for;
+* `lorebase-manifest.json` at the root: `format`, `format_version`, `created_at` and, for
+  every other entry, its `path`, `size` and `sha256` (computed while the entry is streamed).
+
+Content rules: `Content` is the body source of the latest revision in the item's own editor
+(Markdown for Markdown items, HTML otherwise), merge codes (`{{variable.X}}`, snippets,
+glossary terms) kept unresolved. `SeoTitle` is the language's SEO title, or its title when
+none is set (as Document360 exports it).
+
+Not yet: media. `exclude_media` is accepted and ignored; the root `Media/` folder comes with
+the Drive. Also not carried yet: `Hidden` of folder categories (the index keeps Document360's
+keys only) and Block-editor `block_content` of category pages.
+
+Memory: the category trees and one small row per article (id, place, file name) of the exported
+workspaces are held (planned up front so progress knows its total); bodies and revisions are
+read in batches (`yield_per`) and every entry is written through a `ZipFile.open(name, "w")`
+stream, so the output may be a forward-only stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import (
+    Article,
+    ArticleRevision,
+    ArticleTranslation,
+    Category,
+    CategoryRevision,
+    CategoryTranslation,
+    Language,
+    ProjectVersion,
+)
+
+FORMAT = "lorebase-jsonzip"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "lorebase-manifest.json"
+PAGE_TYPES = (1, 2)
+BATCH = 200
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ExportSummary:
+    workspaces: int = 0
+    categories: int = 0
+    articles: int = 0
+    files: int = 0
+
+
+@dataclass
+class _ManifestEntry:
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class _Node:
+    id: str
+    parent_id: str | None
+    position: int
+    category_type: int
+    content_type: int | None
+    hidden: bool
+    icon: str | None
+    created_at: datetime
+    children: list[_Node] = field(default_factory=list)
+    articles: list[_ArticleRef] = field(default_factory=list)
+    path: str | None = None
+
+
+@dataclass
+class _ArticleRef:
+    id: str
+    category_id: str | None
+    position: int
+    content_type: int | None
+    hidden: bool
+    path: str = ""
+
+
+class _Names:
+    """File names unique within one folder, case-insensitively: slug, slug-2, slug-3 …"""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def claim(self, wanted: str, suffix: str = "") -> str:
+        base = _UNSAFE.sub("-", wanted).strip("-.") or "untitled"
+        name, n = base, 1
+        while (name + suffix).lower() in self._taken:
+            n += 1
+            name = f"{base}-{n}"
+        self._taken.add((name + suffix).lower())
+        return name + suffix
+
+
+class _Zip:
+    """A ZIP under construction: every entry streamed, hashed and recorded for the manifest."""
+
+    def __init__(self, out: BinaryIO, created_at: datetime) -> None:
+        self.zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)
+        self.date_time = created_at.timetuple()[:6]
+        self.entries: list[_ManifestEntry] = []
+
+    def _info(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self.date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        return info
+
+    def write_json(
+        self, name: str, value: Any, *, streamed: bool = False, record: bool = True
+    ) -> None:
+        """One JSON entry. Small values (one article) are encoded at once by the C encoder;
+        `streamed` ones (the index, the manifest) chunk by chunk, never whole in memory."""
+        if streamed:
+            parts: Iterable[str] = _chunks(_ENCODER.iterencode(value))
+        else:
+            parts = (_ENCODER.encode(value),)
+        digest = hashlib.sha256()
+        size = 0
+        with self.zip.open(self._info(name), "w") as stream:
+            for part in parts:
+                data = part.encode("utf-8")
+                stream.write(data)
+                digest.update(data)
+                size += len(data)
+        if record:
+            self.entries.append(_ManifestEntry(name, size, digest.hexdigest()))
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def _chunks(parts: Iterable[str], size: int = 64 * 1024) -> Iterator[str]:
+    buffer: list[str] = []
+    length = 0
+    for part in parts:
+        buffer.append(part)
+        length += len(part)
+        if length >= size:
+            yield "".join(buffer)
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return _aware(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _source(content_type: int | None, content: str | None, html: str | None) -> str | None:
+    """The body in the item's own editor: Markdown source, else HTML."""
+    if content_type in (None, 0):
+        return content if content is not None else html
+    return html if html is not None else content
+
+
+def _seo_title(settings: dict[str, Any] | None, title: str) -> str:
+    seo = (settings or {}).get("seo_title")
+    return seo if seo else title
+
+
+def write_json_zip(
+    session: Session,
+    project_id: str,
+    out: BinaryIO,
+    *,
+    workspace_ids: list[str] | None = None,
+    languages: list[str] | None = None,
+    category_ids: list[str] | None = None,
+    exclude_media: bool = True,
+    modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
+    progress: Progress | None = None,
+) -> ExportSummary:
+    """Write the project's knowledge base to `out` as a Document360 JSON export ZIP.
+
+    `workspace_ids` defaults to every workspace of the project (ids of other projects are
+    ignored); `languages` to every language of each workspace (codes matched
+    case-insensitively); `category_ids` selects those categories with all their descendants
+    and articles (the selected subtrees become the index's top level); the modified window
+    (inclusive bounds) keeps articles whose article row or any translation changed inside it.
+    `exclude_media` is ignored for now (no media are exported). `progress(done, total)` is
+    called after each article or category file.
+    """
+    del exclude_media  # Media/ comes with the Drive.
+    created_at = datetime.now(UTC)
+    summary = ExportSummary()
+    query = select(ProjectVersion).where(ProjectVersion.project_id == project_id)
+    if workspace_ids is not None:
+        query = query.where(ProjectVersion.id.in_(workspace_ids))
+    workspaces = list(
+        session.scalars(query.order_by(ProjectVersion.position, ProjectVersion.created_at))
+    )
+    wanted_langs = {code.lower() for code in languages} if languages is not None else None
+    selected = set(category_ids) if category_ids is not None else None
+
+    archive = _Zip(out, created_at)
+    folders = _Names()
+    plans = [
+        _plan(session, ws, wanted_langs, selected, modified_after, modified_before)
+        for ws in workspaces
+    ]
+    total = sum(len(p.articles) + len(p.pages) for p in plans)
+    done = 0
+    try:
+        for ws, plan in zip(workspaces, plans, strict=True):
+            folder = folders.claim(ws.slug)
+            summary.workspaces += 1
+            summary.categories += plan.category_count
+            summary.articles += len(plan.articles)
+            index_name = f"{folder}/{folder.replace('.', '-')}_categories_articles.json"
+            archive.write_json(index_name, _index(ws, plan), streamed=True)
+            for batch in _batched(plan.pages, BATCH):
+                for path, value in _category_files(session, batch, plan.langs):
+                    archive.write_json(f"{folder}/categories/{path}", value)
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+            for article_batch in _batched(plan.articles, BATCH):
+                for path, value in _article_files(session, article_batch, plan.langs):
+                    archive.write_json(f"{folder}/articles/{path}", value)
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+        summary.files = len(archive.entries) + 1
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created_at": _iso(created_at),
+            "files": [
+                {"path": e.path, "size": e.size, "sha256": e.sha256} for e in archive.entries
+            ],
+        }
+        archive.write_json(MANIFEST_NAME, manifest, streamed=True, record=False)
+    finally:
+        archive.close()
+    return summary
+
+
+def _batched(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class _Plan:
+    langs: list[str]
+    roots: list[_Node]
+    root_articles: list[_ArticleRef]
+    articles: list[_ArticleRef]
+    pages: list[_Node]
+    category_count: int
+    node_languages: dict[str, list[dict[str, Any]]]
+    node_titles: dict[str, str]
+
+
+def _plan(
+    session: Session,
+    ws: ProjectVersion,
+    wanted_langs: set[str] | None,
+    selected: set[str] | None,
+    modified_after: datetime | None,
+    modified_before: datetime | None,
+) -> _Plan:
+    """Everything but bodies: the tree, the article places and every file name."""
+    all_langs = list(
+        session.scalars(
+            select(Language.code)
+            .where(Language.project_version_id == ws.id)
+            .order_by(Language.is_default.desc(), Language.code)
+        )
+    )
+    langs = [c for c in all_langs if wanted_langs is None or c.lower() in wanted_langs]
+    rank = {code: i for i, code in enumerate(langs)}
+
+    nodes: dict[str, _Node] = {}
+    for row in session.execute(
+        select(
+            Category.id,
+            Category.parent_id,
+            Category.position,
+            Category.category_type,
+            Category.content_type,
+            Category.hidden,
+            Category.icon,
+            Category.created_at,
+        ).where(Category.project_version_id == ws.id)
+    ):
+        nodes[row.id] = _Node(*row)
+    roots: list[_Node] = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent_id) if node.parent_id else None
+        (parent.children if parent else roots).append(node)
+
+    def order_key(node: _Node) -> tuple[int, datetime, str]:
+        return node.position, node.created_at, node.id
+
+    for node in nodes.values():
+        node.children.sort(key=order_key)
+    roots.sort(key=order_key)
+
+    if selected is not None:
+        picked: list[_Node] = []
+
+        def pick(level: list[_Node]) -> None:
+            for node in level:
+                if node.id in selected:
+                    picked.append(node)
+                else:
+                    pick(node.children)
+
+        pick(roots)
+        roots = picked
+    in_tree: list[_Node] = []
+
+    def walk(level: list[_Node]) -> None:
+        for node in level:
+            in_tree.append(node)
+            walk(node.children)
+
+    walk(roots)
+    kept = {n.id for n in in_tree}
+
+    node_languages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    node_slugs: dict[str, str] = {}
+    node_titles: dict[str, str] = {}
+    if langs and kept:
+        cat_rows = session.execute(
+            select(
+                CategoryTranslation.category_id,
+                CategoryTranslation.language_code,
+                CategoryTranslation.name,
+                CategoryTranslation.slug,
+                CategoryTranslation.description,
+                CategoryTranslation.settings,
+            )
+            .join(Category, Category.id == CategoryTranslation.category_id)
+            .where(
+                Category.project_version_id == ws.id, CategoryTranslation.language_code.in_(langs)
+            )
+        ).all()
+        for row in sorted(cat_rows, key=lambda r: (r.category_id, rank[r.language_code])):
+            if row.category_id not in kept:
+                continue
+            node = nodes[row.category_id]
+            node_languages[row.category_id].append(
+                {
+                    "Code": row.language_code,
+                    "Title": row.name,
+                    "Slug": row.slug,
+                    "ContentType": node.content_type if node.content_type is not None else 0,
+                    "SeoTitle": _seo_title(row.settings, row.name),
+                    "Description": row.description,
+                }
+            )
+            node_slugs.setdefault(row.category_id, row.slug)
+            node_titles.setdefault(row.category_id, row.name)
+
+    page_names = _Names()
+    pages: list[_Node] = []
+    for node in in_tree:
+        if node.category_type in PAGE_TYPES and node.id in node_slugs:
+            node.path = page_names.claim(node_slugs[node.id], ".json")
+            pages.append(node)
+
+    # Articles: place, file name and the modified filter, without bodies.
+    article_slugs: dict[str, str] = {}
+    article_changed: dict[str, datetime] = {}
+    if langs:
+        art_rows = session.execute(
+            select(
+                ArticleTranslation.article_id,
+                ArticleTranslation.language_code,
+                ArticleTranslation.slug,
+                ArticleTranslation.modified_at,
+            )
+            .join(Article, Article.id == ArticleTranslation.article_id)
+            .where(Article.project_version_id == ws.id, ArticleTranslation.language_code.in_(langs))
+        ).all()
+        for tr in sorted(art_rows, key=lambda r: (r.article_id, rank[r.language_code])):
+            article_slugs.setdefault(tr.article_id, tr.slug)
+            previous = article_changed.get(tr.article_id)
+            if previous is None or tr.modified_at > previous:
+                article_changed[tr.article_id] = tr.modified_at
+    refs: list[_ArticleRef] = []
+    for art in session.execute(
+        select(
+            Article.id,
+            Article.category_id,
+            Article.position,
+            Article.content_type,
+            Article.hidden,
+            Article.modified_at,
+            Article.created_at,
+        )
+        .where(Article.project_version_id == ws.id)
+        .order_by(Article.position, Article.created_at, Article.id)
+    ):
+        if art.id not in article_slugs:
+            continue  # no translation in the exported languages
+        if art.category_id is None and selected is not None:
+            continue
+        if art.category_id is not None and art.category_id not in kept:
+            continue
+        changed = max(art.modified_at, article_changed[art.id])
+        if modified_after is not None and changed < _aware(modified_after):
+            continue
+        if modified_before is not None and changed > _aware(modified_before):
+            continue
+        refs.append(
+            _ArticleRef(art.id, art.category_id, art.position, art.content_type, art.hidden)
+        )
+    article_names = _Names()
+    root_articles: list[_ArticleRef] = []
+    for ref in refs:
+        ref.path = article_names.claim(article_slugs[ref.id], ".json")
+        (nodes[ref.category_id].articles if ref.category_id else root_articles).append(ref)
+
+    return _Plan(
+        langs=langs,
+        roots=roots,
+        root_articles=root_articles,
+        articles=refs,
+        pages=pages,
+        category_count=len(in_tree),
+        node_languages=node_languages,
+        node_titles=node_titles,
+    )
+
+
+def _index(ws: ProjectVersion, plan: _Plan) -> dict[str, Any]:
+    def node_json(node: _Node) -> dict[str, Any]:
+        return {
+            "Id": node.id,
+            "Title": plan.node_titles.get(node.id, ""),
+            "Order": node.position,
+            "CategoryType": node.category_type,
+            "Icon": node.icon,
+            "Path": node.path,
+            "Languages": plan.node_languages.get(node.id, []),
+            "Articles": [_article_entry(a) for a in node.articles],
+            "SubCategories": [node_json(child) for child in node.children],
+        }
+
+    index: dict[str, Any] = {
+        "Slug": ws.slug,
+        "Workspace": ws.slug,
+        "ResourcePath": None,
+        "Languages": plan.langs,
+        "Categories": [node_json(root) for root in plan.roots],
+    }
+    if plan.root_articles:
+        index["Articles"] = [_article_entry(a) for a in plan.root_articles]
+    return index
+
+
+def _article_entry(ref: _ArticleRef) -> dict[str, Any]:
+    return {"Id": ref.id, "Path": ref.path, "Order": ref.position}
+
+
+def _revisions_by_language(
+    session: Session,
+    model: type[ArticleRevision] | type[CategoryRevision],
+    owner: Any,
+    ids: list[str],
+    langs: list[str],
+    content_type_of: dict[str, int | None],
+    public_of: dict[tuple[str, str], int],
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    query = (
+        select(
+            owner.label("owner_id"),
+            model.language_code,
+            model.version_number,
+            model.base_version,
+            model.title,
+            model.content,
+            model.html_content,
+            model.created_by,
+            model.created_at,
+        )
+        .where(owner.in_(ids), model.language_code.in_(langs))
+        .order_by(owner, model.language_code, model.version_number)
+        .execution_options(yield_per=BATCH)
+    )
+    for row in session.execute(query):
+        key = (row.owner_id, row.language_code)
+        found[key].append(
+            {
+                "VersionNumber": row.version_number,
+                "BaseVersion": row.base_version,
+                "Title": row.title,
+                "Content": _source(content_type_of[row.owner_id], row.content, row.html_content),
+                "Published": bool(public_of.get(key)) and public_of[key] == row.version_number,
+                "CreatedBy": row.created_by,
+                "CreatedAt": _iso(row.created_at),
+            }
+        )
+    return found
+
+
+def _language_object(
+    code: str,
+    title: str,
+    slug: str,
+    description: str | None,
+    settings: dict[str, Any] | None,
+    content_type: int | None,
+    hidden: bool,
+    public_version: int,
+    latest_version: int,
+    revisions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    latest = next((r for r in revisions if r["VersionNumber"] == latest_version), None)
+    if latest is None and revisions:
+        latest = revisions[-1]
+    return {
+        "Code": code,
+        "Title": title,
+        "Slug": slug,
+        "Content": latest["Content"] if latest else None,
+        "ContentType": content_type if content_type is not None else 0,
+        "SeoTitle": _seo_title(settings, title),
+        "Description": description,
+        "Hidden": hidden,
+        "PublicVersion": public_version,
+        "LatestVersion": latest_version,
+        "Revisions": revisions,
+    }
+
+
+def _article_files(
+    session: Session, batch: list[_ArticleRef], langs: list[str]
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    ids = [ref.id for ref in batch]
+    rank = {code: i for i, code in enumerate(langs)}
+    translations: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            ArticleTranslation.article_id,
+            ArticleTranslation.language_code,
+            ArticleTranslation.title,
+            ArticleTranslation.slug,
+            ArticleTranslation.description,
+            ArticleTranslation.settings,
+            ArticleTranslation.public_version,
+            ArticleTranslation.latest_version,
+        )
+        .where(ArticleTranslation.article_id.in_(ids), ArticleTranslation.language_code.in_(langs))
+        .execution_options(yield_per=BATCH)
+    ):
+        translations[row.article_id].append(row)
+    public_of = {
+        (row.article_id, row.language_code): row.public_version
+        for rows in translations.values()
+        for row in rows
+    }
+    revisions = _revisions_by_language(
+        session,
+        ArticleRevision,
+        ArticleRevision.article_id,
+        ids,
+        langs,
+        {ref.id: ref.content_type for ref in batch},
+        public_of,
+    )
+    for ref in batch:
+        rows = sorted(translations[ref.id], key=lambda r: rank[r.language_code])
+        yield (
+            ref.path,
+            [
+                _language_object(
+                    row.language_code,
+                    row.title,
+                    row.slug,
+                    row.description,
+                    row.settings,
+                    ref.content_type,
+                    ref.hidden,
+                    row.public_version,
+                    row.latest_version,
+                    revisions.get((ref.id, row.language_code), []),
+                )
+                for row in rows
+            ],
+        )
+
+
+def _category_files(
+    session: Session, batch: list[_Node], langs: list[str]
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    ids = [node.id for node in batch]
+    rank = {code: i for i, code in enumerate(langs)}
+    translations: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            CategoryTranslation.category_id,
+            CategoryTranslation.language_code,
+            CategoryTranslation.name,
+            CategoryTranslation.slug,
+            CategoryTranslation.description,
+            CategoryTranslation.settings,
+            CategoryTranslation.public_version,
+            CategoryTranslation.latest_version,
+        ).where(
+            CategoryTranslation.category_id.in_(ids), CategoryTranslation.language_code.in_(langs)
+        )
+    ):
+        translations[row.category_id].append(row)
+    public_of = {
+        (row.category_id, row.language_code): row.public_version
+        for rows in translations.values()
+        for row in rows
+    }
+    revisions = _revisions_by_language(
+        session,
+        CategoryRevision,
+        CategoryRevision.category_id,
+        ids,
+        langs,
+        {node.id: node.content_type for node in batch},
+        public_of,
+    )
+    for node in batch:
+        rows = sorted(translations[node.id], key=lambda r: rank[r.language_code])
+        assert node.path is not None
+        yield (
+            node.path,
+            [
+                _language_object(
+                    row.language_code,
+                    row.name,
+                    row.slug,
+                    row.description,
+                    row.settings,
+                    node.content_type,
+                    node.hidden,
+                    row.public_version,
+                    row.latest_version,
+                    revisions.get((node.id, row.language_code), []),
+                )
+                for row in rows
+            ],
+        )
+
+
+__all__ = ["MANIFEST_NAME", "ExportSummary", "write_json_zip"]
