@@ -174,7 +174,8 @@ class _Zip:
                 f"The ZIP holds an entry name that is not valid UTF-8 ({exc.reason}); "
                 "re-create the ZIP with a standard tool."
             ) from exc
-        except (ValueError, NotImplementedError) as exc:
+        # zipfile signals unsupported versions and methods with a RuntimeError subclass.
+        except (ValueError, RuntimeError) as exc:
             raise ArchiveError(f"The ZIP file is malformed: {exc}") from exc
         except OSError as exc:
             raise ArchiveError(f"The ZIP file could not be read: {exc}") from exc
@@ -240,9 +241,9 @@ class _Zip:
                     chunks.append(chunk)
         except ArchiveError:
             raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
             raise ArchiveError(f"The ZIP entry {name!r} is corrupt: {exc}") from exc
-        except RuntimeError as exc:  # encrypted entries
+        except RuntimeError as exc:  # encrypted entries, unsupported compression methods
             raise ArchiveError(f"The ZIP entry {name!r} cannot be read: {exc}") from exc
         return b"".join(chunks)
 
