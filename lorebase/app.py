@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from lorebase import __version__
-from lorebase.api.limits import BodyLimits
+from lorebase.api import blobs
+from lorebase.api.limits import DRIVE_UPLOAD_BYTES, BodyLimits
 from lorebase.api.paths import CanonicalPaths
 from lorebase.api.v2 import articles, categories, errors, merge_codes, projects
 from lorebase.api.v2.response_cache import ResponseCache
-from lorebase.db.engine import make_engine, make_session_factory
+from lorebase.db.engine import make_session_factory
 from lorebase.jobs.worker import start_embedded_workers
+from lorebase.runtime import make_runtime
 from lorebase.settings import Settings
 
 ROUTERS = (projects.router, categories.router, articles.router, merge_codes.router)
@@ -25,12 +27,17 @@ ROUTE_TEMPLATES = [
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    engine = make_engine(settings.resolved_database_url())
+    runtime = make_runtime(settings)
+    engine = runtime.engine
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Embedded job workers live as long as the server; `--workers 0` runs none.
-        pool = start_embedded_workers(engine, settings.workers) if settings.workers > 0 else None
+        pool = (
+            start_embedded_workers(engine, settings.workers, runtime=runtime)
+            if settings.workers > 0
+            else None
+        )
         try:
             yield
         finally:
@@ -47,8 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
+    app.state.runtime = runtime
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = runtime.session_factory
     app.state.read_session_factory = make_session_factory(engine, writer=False)
     app.state.response_cache = ResponseCache()
     errors.install(app)
@@ -56,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # each router, so they win; see api-reference.md §1.3.
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(blobs.router)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -63,6 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(CanonicalPaths, templates=ROUTE_TEMPLATES)
     app.add_middleware(
-        BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_json_depth,
+        # An import ZIP may be as large as the import cap, plus the multipart framing.
+        max_upload_bytes=max(settings.import_max_bytes, DRIVE_UPLOAD_BYTES) + (1 << 20),
     )
     return app

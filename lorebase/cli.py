@@ -112,6 +112,7 @@ def worker(
     import threading
 
     from lorebase.jobs.worker import start_workers
+    from lorebase.runtime import make_runtime
 
     settings = _settings(data_dir, database_url)
     url, _ = _prepare(settings)
@@ -123,7 +124,8 @@ def worker(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    pool = start_workers(make_session_factory(make_engine(url)), concurrency, daemon=False)
+    runtime = make_runtime(settings, make_engine(url))
+    pool = start_workers(runtime.session_factory, concurrency, daemon=False, runtime=runtime)
     err.print(
         f"Lorebase worker running {concurrency} thread(s) on {url.split('@')[-1]}",
         markup=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
@@ -23,6 +24,28 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, ge=4, le=1000)
     # Base of the public article URLs the API reports (`url` fields); defaults to this server.
     public_base_url: str = ""
+    # Where exports, imports and media go: "" = a folder inside data_dir, file:///path, or
+    # s3://bucket/prefix (endpoint from LOREBASE_S3_ENDPOINT_URL / AWS_ENDPOINT_URL).
+    storage_url: str = ""
+    # Signs download and media URLs. Empty: a random key kept in data_dir/secret.key, which is
+    # right for one machine; several nodes must share one value.
+    secret_key: str = ""
+    # Exports a project may start per UTC day (Document360 allows 2); 0 means unlimited.
+    export_daily_limit: int = Field(default=2, ge=0)
+    # How long a signed export download URL stays valid (v3 documents 30 minutes).
+    download_url_ttl: int = Field(default=1800, ge=10)
+    # How long a signed media URL stays valid (the spec's SAS example spans about 20 minutes).
+    media_url_ttl: int = Field(default=1200, ge=10)
+    # Import limits: the ZIP's size (Document360's cap is 1 GB), the total of its
+    # uncompressed entries, and the compression ratio of any one entry.
+    import_max_bytes: int = Field(default=1 << 30, ge=1024)
+    import_max_uncompressed_bytes: int = Field(default=1 << 30, ge=1024)
+    import_max_ratio: int = Field(default=200, ge=2)
+    # Seconds a source_documentation_url download may take in all.
+    import_download_timeout: float = Field(default=300.0, gt=0)
+    # Allow source_documentation_url to name private, loopback and link-local addresses
+    # (off by default: server-side request forgery).
+    import_allow_private_urls: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -38,6 +61,26 @@ class Settings(BaseSettings):
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
         return self
+
+    def resolved_secret(self) -> bytes:
+        """The signing key: the setting, else one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            pass
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32).encode()
+        try:
+            # "x": two processes starting at once keep the first key written.
+            with open(path, "xb") as fh:
+                fh.write(key)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        path.chmod(0o600)
+        return key
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -39,17 +39,39 @@ def _with_json_content_type(scope: Scope) -> list[tuple[bytes, bytes]]:
     return [*kept, (b"content-type", b"application/json")]
 
 
+# Document360's cap for one Drive file (api-reference.md §6).
+DRIVE_UPLOAD_BYTES = 40 * 1024 * 1024
+
+
+class UploadTooLarge(Exception):
+    """A streamed multipart upload went past its cap; mapped to a 400 by the error handlers."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The upload exceeds {limit} bytes.")
+        self.limit = limit
+
+
 class BodyLimits:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int) -> None:
+    """JSON bodies are read whole (they are small) and checked before any route sees them;
+    multipart uploads (Drive files, import ZIPs) stream through to the route, counted
+    against `max_upload_bytes` as they arrive, so a large file never sits in memory."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, max_depth: int, max_upload_bytes: int
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
+            await self._stream_upload(scope, receive, send, headers)
+            return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send, f"The request body exceeds {self.max_bytes} bytes.")
@@ -89,6 +111,26 @@ class BodyLimits:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    async def _stream_upload(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]
+    ) -> None:
+        limit = self.max_upload_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, f"The upload exceeds {limit} bytes.")
+            return
+        size = 0
+
+        async def counted() -> Message:
+            nonlocal size
+            message = await receive()
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise UploadTooLarge(limit)
+            return message
+
+        await self.app(scope, counted, send)
 
     def _json_problem(self, body: bytes) -> str | None:
         """Why a body that claims to be JSON cannot be used, in words a client can act on."""

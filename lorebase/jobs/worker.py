@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -23,6 +23,9 @@ from lorebase.db.engine import make_session_factory
 from lorebase.db.models import Job
 from lorebase.jobs import queue
 from lorebase.jobs.queue import SessionFactory
+
+if TYPE_CHECKING:
+    from lorebase.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,13 @@ class JobContext:
     stop: threading.Event = field(default_factory=threading.Event)
     # Set when another worker took the job over: the task's result will not be recorded.
     lease_lost: threading.Event = field(default_factory=threading.Event)
+    # Settings and blob store, for tasks that need them (exports, imports).
+    runtime: Runtime | None = None
+
+    def require_runtime(self) -> Runtime:
+        if self.runtime is None:
+            raise RuntimeError(f"job kind '{self.kind}' needs a runtime (settings, blob store)")
+        return self.runtime
 
     def progress(
         self,
@@ -111,6 +121,7 @@ def run_job(
     *,
     lease: timedelta,
     stop: threading.Event | None = None,
+    runtime: Runtime | None = None,
 ) -> None:
     """Run one claimed job to its end: Completed, Error, or released back to the queue."""
     context = JobContext(
@@ -122,6 +133,7 @@ def run_job(
         worker_id=worker_id,
         session_factory=session_factory,
         stop=stop or threading.Event(),
+        runtime=runtime,
     )
     done = threading.Event()
     beat = threading.Thread(
@@ -160,6 +172,7 @@ def run_worker(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     lease: timedelta = DEFAULT_LEASE,
     kinds: list[str] | None = None,
+    runtime: Runtime | None = None,
 ) -> int:
     """Claim and run jobs until `stop` is set; returns how many jobs this worker ran.
 
@@ -178,7 +191,7 @@ def run_worker(
             stop.wait(poll_interval)
             continue
         try:
-            run_job(session_factory, worker_id, job, lease=lease, stop=stop)
+            run_job(session_factory, worker_id, job, lease=lease, stop=stop, runtime=runtime)
         except Exception:  # recording the outcome failed; the lease will expire and retry
             log.exception("worker %s could not finish job %s", worker_id, job.id)
         ran += 1
@@ -209,6 +222,7 @@ def start_workers(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     lease: timedelta = DEFAULT_LEASE,
     daemon: bool = True,
+    runtime: Runtime | None = None,
 ) -> WorkerPool:
     """Start `n` worker threads on `session_factory` (0 starts none)."""
     stop = threading.Event()
@@ -217,7 +231,12 @@ def start_workers(
         thread = threading.Thread(
             target=run_worker,
             args=(session_factory, new_worker_id(str(index))),
-            kwargs={"stop": stop, "poll_interval": poll_interval, "lease": lease},
+            kwargs={
+                "stop": stop,
+                "poll_interval": poll_interval,
+                "lease": lease,
+                "runtime": runtime,
+            },
             name=f"lorebase-worker-{index}",
             daemon=daemon,
         )
@@ -232,8 +251,14 @@ def start_embedded_workers(
     *,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     lease: timedelta = DEFAULT_LEASE,
+    runtime: Runtime | None = None,
 ) -> WorkerPool:
     """The worker threads `lorebase serve` runs next to the API (daemon threads)."""
     return start_workers(
-        make_session_factory(engine), n, poll_interval=poll_interval, lease=lease, daemon=True
+        make_session_factory(engine),
+        n,
+        poll_interval=poll_interval,
+        lease=lease,
+        daemon=True,
+        runtime=runtime,
     )

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lorebase.api.limits import UploadTooLarge
 from lorebase.api.v2.envelope import fail
 from lorebase.kb.errors import Conflict, Forbidden, Invalid, KbError, NotFound
 
@@ -137,6 +138,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_request: Request, exc: ApiError) -> Response:
         return fail(exc.status, exc.description, exc.headers)
+
+    @app.exception_handler(UploadTooLarge)
+    async def _upload(_request: Request, exc: UploadTooLarge) -> Response:
+        return fail(400, f"The upload exceeds {exc.limit} bytes.")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:

@@ -1,0 +1,35 @@
+"""What a running Lorebase shares between the API, the job workers and the CLI: settings, the
+database and the blob store, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from lorebase.db.engine import make_engine, make_session_factory
+from lorebase.settings import Settings
+from lorebase.storage import BlobStore, blob_store_from_url
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    blobs: BlobStore
+
+
+def make_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
+    engine = engine or make_engine(settings.resolved_database_url())
+    blobs = blob_store_from_url(
+        settings.storage_url,
+        data_dir=settings.data_dir,
+        base_url=settings.public_base_url,
+        secret=settings.resolved_secret(),
+    )
+    # The job kinds must be registered wherever jobs run: serve, worker and the CLI.
+    import lorebase.exchange.tasks  # noqa: F401
+
+    return Runtime(settings, engine, make_session_factory(engine), blobs)
