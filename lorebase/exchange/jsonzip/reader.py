@@ -43,9 +43,11 @@ __all__ = [
     "ArticleData",
     "CategoryData",
     "ExportArchive",
+    "OpenedExport",
     "RevisionData",
     "TranslationData",
     "WorkspaceData",
+    "open_export",
     "read_export",
 ]
 
@@ -85,6 +87,8 @@ class TranslationData:
     public_version: int | None = None
     latest_version: int | None = None
     revisions: list[RevisionData] | None = None
+    page_title: str | None = None
+    """For a category page: the title its page file gives, when the index has the name."""
 
 
 @dataclass
@@ -102,6 +106,8 @@ class CategoryData:
     category_type: int
     icon: str | None
     translations: list[TranslationData] = field(default_factory=list)
+    hidden: bool | None = None
+    """Lorebase extension `Hidden` on the index node (folders have no file to carry it)."""
     articles: list[ArticleData] = field(default_factory=list)
     children: list[CategoryData] = field(default_factory=list)
 
@@ -540,6 +546,9 @@ class _Reader:
                 known.content = page.content
                 known.content_type = page.content_type
                 known.title = known.title or page.title
+                # The page's own title may differ from the category's name in the index
+                # (observed in the real export: "Groups" vs "Groups and Sources").
+                known.page_title = page.title or None
                 known.slug = known.slug or page.slug
                 for attr in ("hidden", "public_version", "latest_version", "revisions"):
                     if getattr(page, attr) is not None:
@@ -553,6 +562,7 @@ class _Reader:
             order=_opt_int(node, "Order", here) or 0,
             category_type=ctype,
             icon=_opt_str(node, "Icon", here),
+            hidden=_opt_bool(node, "Hidden", here),
             translations=translations,
             articles=self._articles(node.get("Articles"), folder, here, default_code),
             children=self._categories(subs, folder, where, default_code, depth + 1),
@@ -607,8 +617,45 @@ def read_export(
     max_entries: int = 200_000,
 ) -> ExportArchive:
     """Parse a Document360 export ZIP; raise :class:`ArchiveError` when it is unusable."""
+    with open_export(
+        source, max_total_bytes=max_total_bytes, max_ratio=max_ratio, max_entries=max_entries
+    ) as opened:
+        return opened.archive
+
+
+class OpenedExport:
+    """A parsed export whose media files can still be read, one at a time, under the same
+    caps (the bytes of every entry read count towards the total)."""
+
+    def __init__(self, zf: _Zip) -> None:
+        self._zf = zf
+        self.archive = _Reader(zf).run()
+
+    def media_bytes(self, path: str) -> bytes:
+        """The bytes of `Media/<path>` (a key of `archive.media`)."""
+        return self._zf.read(self.archive.media[path])
+
+    def close(self) -> None:
+        self._zf.zf.close()
+
+    def __enter__(self) -> OpenedExport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_export(
+    source: BinaryIO | IO[bytes] | Path | str,
+    *,
+    max_total_bytes: int = 1 << 30,
+    max_ratio: int = 200,
+    max_entries: int = 200_000,
+) -> OpenedExport:
+    """Parse an export and keep it open for its media; close it (or use `with`)."""
     zf = _Zip(source, max_total_bytes, max_ratio, max_entries)
     try:
-        return _Reader(zf).run()
-    finally:
+        return OpenedExport(zf)
+    except BaseException:
         zf.zf.close()
+        raise

@@ -23,6 +23,7 @@ for a lossless round trip):
 * in each per-language object of article and category-page files: `Hidden`, `PublicVersion`,
   `LatestVersion` and `Revisions` (every revision of that language, oldest first:
   `VersionNumber`, `BaseVersion`, `Title`, `Content`, `Published`, `CreatedBy`, `CreatedAt`);
+* `Hidden: true` on index category nodes that are hidden (only then);
 * in the index, a top-level `Articles` list (same entry shape as a node's) only when the
   workspace has articles outside any category, which Document360 has no place for;
 * `lorebase-manifest.json` at the root: `format`, `format_version`, `created_at` and, for
@@ -34,8 +35,7 @@ glossary terms) kept unresolved. `SeoTitle` is the language's SEO title, or its 
 none is set (as Document360 exports it).
 
 Not yet: media. `exclude_media` is accepted and ignored; the root `Media/` folder comes with
-the Drive. Also not carried yet: `Hidden` of folder categories (the index keeps Document360's
-keys only) and Block-editor `block_content` of category pages.
+the Drive. Also not carried yet: Block-editor `block_content` of category pages.
 
 Memory: the category trees and one small row per article (id, place, file name) of the exported
 workspaces are held (planned up front so progress knows its total); bodies and revisions are
@@ -399,12 +399,44 @@ def _plan(
                     "Title": row.name,
                     "Slug": row.slug,
                     "ContentType": node.content_type if node.content_type is not None else 0,
-                    "SeoTitle": _seo_title(row.settings, row.name),
+                    # The index carries only a set SEO title (null otherwise), as observed in
+                    # the real export; article and page files fall back to the title.
+                    "SeoTitle": (row.settings or {}).get("seo_title") or None,
                     "Description": row.description,
                 }
             )
             node_slugs.setdefault(row.category_id, row.slug)
             node_titles.setdefault(row.category_id, row.name)
+
+    # A page's node Title is its page title (the latest revision's, first language), which
+    # may differ from the category's name in `Languages` (observed in the real export).
+    page_ids = [n.id for n in in_tree if n.category_type in PAGE_TYPES]
+    if langs and page_ids:
+        for page in sorted(
+            session.execute(
+                select(
+                    CategoryRevision.category_id,
+                    CategoryRevision.language_code,
+                    CategoryRevision.title,
+                )
+                .join(
+                    CategoryTranslation,
+                    (CategoryTranslation.category_id == CategoryRevision.category_id)
+                    & (CategoryTranslation.language_code == CategoryRevision.language_code)
+                    & (CategoryTranslation.latest_version == CategoryRevision.version_number),
+                )
+                .join(Category, Category.id == CategoryRevision.category_id)
+                .where(
+                    Category.project_version_id == ws.id,
+                    Category.category_type.in_(PAGE_TYPES),
+                    CategoryRevision.language_code.in_(langs),
+                )
+            ).all(),
+            key=lambda r: rank[r.language_code],
+            reverse=True,
+        ):
+            if page.category_id in kept:
+                node_titles[page.category_id] = page.title
 
     page_names = _Names()
     pages: list[_Node] = []
@@ -480,7 +512,7 @@ def _plan(
 
 def _index(ws: ProjectVersion, plan: _Plan) -> dict[str, Any]:
     def node_json(node: _Node) -> dict[str, Any]:
-        return {
+        entry = {
             "Id": node.id,
             "Title": plan.node_titles.get(node.id, ""),
             "Order": node.position,
@@ -491,6 +523,9 @@ def _index(ws: ProjectVersion, plan: _Plan) -> dict[str, Any]:
             "Articles": [_article_entry(a) for a in node.articles],
             "SubCategories": [node_json(child) for child in node.children],
         }
+        if node.hidden:
+            entry["Hidden"] = True  # Lorebase extension: folders have no file to carry it
+        return entry
 
     index: dict[str, Any] = {
         "Slug": ws.slug,
@@ -637,6 +672,13 @@ def _article_files(
         )
 
 
+def _latest_title(revisions: list[dict[str, Any]], row: Any) -> str:
+    for revision in revisions:
+        if revision["VersionNumber"] == row.latest_version:
+            return str(revision["Title"])
+    return str(row.name)
+
+
 def _category_files(
     session: Session, batch: list[_Node], langs: list[str]
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -680,7 +722,8 @@ def _category_files(
             [
                 _language_object(
                     row.language_code,
-                    row.name,
+                    # A page file's Title is the page's own title, as Document360 writes it.
+                    _latest_title(revisions.get((node.id, row.language_code), []), row),
                     row.slug,
                     row.description,
                     row.settings,
