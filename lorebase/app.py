@@ -9,17 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from lorebase import __version__
-from lorebase.api import blobs
+from lorebase.api import blobs, media
 from lorebase.api.limits import DRIVE_UPLOAD_BYTES, BodyLimits
 from lorebase.api.paths import CanonicalPaths
-from lorebase.api.v2 import articles, categories, errors, merge_codes, projects
+from lorebase.api.v2 import articles, categories, drive, errors, merge_codes, projects
 from lorebase.api.v2.response_cache import ResponseCache
 from lorebase.db.engine import make_session_factory
 from lorebase.jobs.worker import start_embedded_workers
 from lorebase.runtime import make_runtime
 from lorebase.settings import Settings
 
-ROUTERS = (projects.router, categories.router, articles.router, merge_codes.router)
+ROUTERS = (projects.router, categories.router, articles.router, merge_codes.router, drive.router)
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
 ]
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(blobs.router)
+    app.include_router(media.router)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

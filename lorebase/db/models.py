@@ -355,3 +355,93 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DriveFolder(Base):
+    """A folder of the project's Drive (media library); `parent_id` None is a top folder."""
+
+    __tablename__ = "drive_folders"
+    __table_args__ = (Index("ix_drive_folders_project_parent", "project_id", "parent_id"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("drive_folders.id", ondelete="CASCADE"), default=None
+    )
+    title: Mapped[str] = mapped_column(String(500))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    folder_color: Mapped[str | None] = mapped_column(String(7), default=None)
+    icon: Mapped[str | None] = mapped_column(String(500), default=None)
+    is_starred: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str | None] = mapped_column(IdColumn, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DriveFile(Base):
+    """A media file: metadata here, the bytes in the blob store under `blob_key`.
+
+    `content_type` is sniffed from the bytes at upload, never taken from the file name.
+    """
+
+    __tablename__ = "drive_files"
+    __table_args__ = (
+        Index("ix_drive_files_project_folder", "project_id", "folder_id"),
+        Index("ix_drive_files_project_updated", "project_id", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    folder_id: Mapped[str | None] = mapped_column(
+        ForeignKey("drive_folders.id", ondelete="CASCADE"), default=None
+    )
+    file_name: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    blob_key: Mapped[str] = mapped_column(String(1000))
+    width: Mapped[int | None] = mapped_column(Integer, default=None)
+    height: Mapped[int | None] = mapped_column(Integer, default=None)
+    alternative_text: Mapped[str | None] = mapped_column(Text, default=None)
+    is_starred: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str | None] = mapped_column(IdColumn, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DriveTag(Base):
+    """A Drive tag of the project; files share tags by name."""
+
+    __tablename__ = "drive_tags"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DriveFileTag(Base):
+    __tablename__ = "drive_file_tags"
+
+    file_id: Mapped[str] = mapped_column(
+        ForeignKey("drive_files.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[str] = mapped_column(
+        ForeignKey("drive_tags.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class DriveTask(Base):
+    """The status of a Drive file deletion, for `GET /v2/Drive/Folders/DeleteFile/Status/{id}`.
+
+    `status` is Document360's BackgroundTaskStatus: 0 Queued … 3 Completed, 4 Error.
+    """
+
+    __tablename__ = "drive_tasks"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    status: Mapped[int] = mapped_column(Integer, default=0)
+    is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from lorebase.api.deps import CallerDep, SessionDep, SettingsDep
+from lorebase.api.media import signed_content
 from lorebase.api.v2 import requests as rq
 from lorebase.api.v2 import shapes
 from lorebase.api.v2.cached import cached_read
@@ -241,6 +242,7 @@ def versions_default_language(caller: CallerDep, session: SessionDep, articleId:
 
 @router.get("/{articleId}/versions/{versionNumber}", deprecated=True)
 def get_version_default_language(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     articleId: str,
@@ -248,7 +250,7 @@ def get_version_default_language(
     for_display: ForDisplay = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return ok(
+    response = ok(
         data=_read(
             session,
             caller.project_id,
@@ -259,6 +261,7 @@ def get_version_default_language(
             version_number=versionNumber,
         )
     )
+    return signed_content(request, session, caller.project_id, response, append_sas)
 
 
 def _settings(
@@ -457,7 +460,7 @@ def get_article(
     published: Published = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return cached_read(
+    response = cached_read(
         request,
         session,
         caller.project_id,
@@ -476,6 +479,7 @@ def get_article(
             )
         },
     )
+    return signed_content(request, session, caller.project_id, response, append_sas)
 
 
 @router.put("/{articleId}/{langCode}")
@@ -503,6 +507,7 @@ def versions(caller: CallerDep, session: SessionDep, articleId: str, langCode: s
 
 @router.get("/{articleId}/{langCode}/versions/{versionNumber}")
 def get_version(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     articleId: str,
@@ -511,7 +516,7 @@ def get_version(
     for_display: ForDisplay = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return ok(
+    response = ok(
         data=_read(
             session,
             caller.project_id,
@@ -522,6 +527,7 @@ def get_version(
             version_number=versionNumber,
         )
     )
+    return signed_content(request, session, caller.project_id, response, append_sas)
 
 
 @router.delete("/{articleId}/{langCode}/version/{versionNumber}")

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from lorebase.api.deps import CallerDep, SessionDep
+from lorebase.api.media import signed_content
 from lorebase.api.v2 import requests as rq
 from lorebase.api.v2 import shapes
 from lorebase.api.v2.cached import cached_read
@@ -273,7 +274,10 @@ def get_content(
         return {"category": page}
 
     variant = ("content", langCode.lower(), published, for_display)
-    return cached_read(request, session, caller.project_id, "category", categoryId, variant, build)
+    response = cached_read(
+        request, session, caller.project_id, "category", categoryId, variant, build
+    )
+    return signed_content(request, session, caller.project_id, response, append_sas)
 
 
 def _save_content(
@@ -339,6 +343,7 @@ def versions_default_language(caller: CallerDep, session: SessionDep, categoryId
 
 @router.get("/{categoryId}/versions/{langCode}/{versionNumber}")
 def get_version(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     categoryId: str,
@@ -347,7 +352,7 @@ def get_version(
     for_display: ForDisplay = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return ok(
+    response = ok(
         category=_page(
             session,
             caller.project_id,
@@ -358,10 +363,12 @@ def get_version(
             version_number=versionNumber,
         )
     )
+    return signed_content(request, session, caller.project_id, response, append_sas)
 
 
 @router.get("/{categoryId}/versions/{versionNumber}", deprecated=True)
 def get_version_default_language(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     categoryId: str,
@@ -369,7 +376,7 @@ def get_version_default_language(
     for_display: ForDisplay = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return ok(
+    response = ok(
         category=_page(
             session,
             caller.project_id,
@@ -380,6 +387,7 @@ def get_version_default_language(
             version_number=versionNumber,
         )
     )
+    return signed_content(request, session, caller.project_id, response, append_sas)
 
 
 # Official path, no slash before "versions" (api-reference.md §1.3).
