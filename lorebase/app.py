@@ -12,14 +12,28 @@ from lorebase import __version__
 from lorebase.api import blobs, media
 from lorebase.api.limits import DRIVE_UPLOAD_BYTES, BodyLimits
 from lorebase.api.paths import CanonicalPaths
-from lorebase.api.v2 import articles, categories, drive, errors, merge_codes, projects
+from lorebase.api.v2 import (
+    articles,
+    categories,
+    drive,
+    errors,
+    merge_codes,
+    project_exchange,
+    projects,
+)
 from lorebase.api.v2.response_cache import ResponseCache
-from lorebase.db.engine import make_session_factory
 from lorebase.jobs.worker import start_embedded_workers
 from lorebase.runtime import make_runtime
 from lorebase.settings import Settings
 
-ROUTERS = (projects.router, categories.router, articles.router, merge_codes.router, drive.router)
+ROUTERS = (
+    projects.router,
+    categories.router,
+    articles.router,
+    merge_codes.router,
+    drive.router,
+    project_exchange.router,
+)
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
 ]
@@ -57,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.engine = engine
     app.state.session_factory = runtime.session_factory
-    app.state.read_session_factory = make_session_factory(engine, writer=False)
+    app.state.read_session_factory = runtime.read_session_factory
     app.state.response_cache = ResponseCache()
     errors.install(app)
     # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in

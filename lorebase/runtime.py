@@ -18,6 +18,8 @@ class Runtime:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    # Plain reads (an export): never take SQLite's write lock, so they run beside writers.
+    read_session_factory: sessionmaker[Session]
     blobs: BlobStore
 
 
@@ -32,4 +34,10 @@ def make_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
     # The job kinds must be registered wherever jobs run: serve, worker and the CLI.
     import lorebase.exchange.tasks  # noqa: F401
 
-    return Runtime(settings, engine, make_session_factory(engine), blobs)
+    return Runtime(
+        settings,
+        engine,
+        make_session_factory(engine),
+        make_session_factory(engine, writer=False),
+        blobs,
+    )

@@ -243,7 +243,11 @@ def report_progress(
 
 
 def complete(
-    session_factory: SessionFactory, job_id: str, worker_id: str, result_key: str | None
+    session_factory: SessionFactory,
+    job_id: str,
+    worker_id: str,
+    result_key: str | None,
+    result: dict[str, Any] | None = None,
 ) -> bool:
     """Mark the job Completed with its result; no effect unless `worker_id` owns the lease."""
     now = utcnow()
@@ -253,6 +257,7 @@ def complete(
         worker_id,
         status=COMPLETED,
         result_key=result_key,
+        result=result,
         lease_owner=None,
         lease_expires_at=None,
         finished_at=now,

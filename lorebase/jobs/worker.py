@@ -54,6 +54,8 @@ class JobContext:
     lease_lost: threading.Event = field(default_factory=threading.Event)
     # Settings and blob store, for tasks that need them (exports, imports).
     runtime: Runtime | None = None
+    # What the task reports besides its result key (kept on the job when it completes).
+    result: dict[str, Any] | None = None
 
     def require_runtime(self) -> Runtime:
         if self.runtime is None:
@@ -157,7 +159,7 @@ def run_job(
             log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
             queue.fail(session_factory, job.id, worker_id, str(exc) or type(exc).__name__)
             return
-        if not queue.complete(session_factory, job.id, worker_id, result_key):
+        if not queue.complete(session_factory, job.id, worker_id, result_key, context.result):
             log.warning("job %s finished after its lease was taken over; result dropped", job.id)
     finally:
         done.set()

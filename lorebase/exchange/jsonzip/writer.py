@@ -6,6 +6,7 @@ Layout (formats.md §1.2-1.4)::
         <slug-with-dots-as-dashes>_categories_articles.json   the hierarchy index
         articles/<article-slug>.json                          one per article
         categories/<category-slug>.json                       page (1) and index (2) categories
+    Media/<drive folder titles>/<file name>                   Drive files, unless excluded
     lorebase-manifest.json                                    Lorebase extension
 
 Keys Document360 itself writes (PascalCase, as observed):
@@ -34,8 +35,7 @@ Content rules: `Content` is the body source of the latest revision in the item's
 glossary terms) kept unresolved. `SeoTitle` is the language's SEO title, or its title when
 none is set (as Document360 exports it).
 
-Not yet: media. `exclude_media` is accepted and ignored; the root `Media/` folder comes with
-the Drive. Also not carried yet: Block-editor `block_content` of category pages.
+Not carried yet: Block-editor `block_content` of category pages.
 
 Memory: the category trees and one small row per article (id, place, file name) of the exported
 workspaces are held (planned up front so progress knows its total); bodies and revisions are
@@ -68,6 +68,7 @@ from lorebase.db.models import (
     Language,
     ProjectVersion,
 )
+from lorebase.storage import BlobStore
 
 FORMAT = "lorebase-jsonzip"
 FORMAT_VERSION = 1
@@ -85,6 +86,7 @@ class ExportSummary:
     workspaces: int = 0
     categories: int = 0
     articles: int = 0
+    media: int = 0
     files: int = 0
 
 
@@ -170,6 +172,17 @@ class _Zip:
         if record:
             self.entries.append(_ManifestEntry(name, size, digest.hexdigest()))
 
+    def write_stream(self, name: str, source: BinaryIO, chunk: int = 256 * 1024) -> None:
+        """One entry copied from a readable stream (a media blob), chunk by chunk."""
+        digest = hashlib.sha256()
+        size = 0
+        with self.zip.open(self._info(name), "w") as stream:
+            while data := source.read(chunk):
+                stream.write(data)
+                digest.update(data)
+                size += len(data)
+        self.entries.append(_ManifestEntry(name, size, digest.hexdigest()))
+
     def close(self) -> None:
         self.zip.close()
 
@@ -217,7 +230,8 @@ def write_json_zip(
     workspace_ids: list[str] | None = None,
     languages: list[str] | None = None,
     category_ids: list[str] | None = None,
-    exclude_media: bool = True,
+    exclude_media: bool = False,
+    blobs: BlobStore | None = None,
     modified_after: datetime | None = None,
     modified_before: datetime | None = None,
     progress: Progress | None = None,
@@ -229,10 +243,11 @@ def write_json_zip(
     case-insensitively); `category_ids` selects those categories with all their descendants
     and articles (the selected subtrees become the index's top level); the modified window
     (inclusive bounds) keeps articles whose article row or any translation changed inside it.
-    `exclude_media` is ignored for now (no media are exported). `progress(done, total)` is
-    called after each article or category file.
+    Unless `exclude_media` (or without a blob store), every Drive file of the project goes
+    to `Media/<folder titles>/<file name>`; bodies keep their Lorebase media URLs, which an
+    import matches to these files by name. `progress(done, total)` is called after each
+    article, category or media file.
     """
-    del exclude_media  # Media/ comes with the Drive.
     created_at = datetime.now(UTC)
     summary = ExportSummary()
     query = select(ProjectVersion).where(ProjectVersion.project_id == project_id)
@@ -250,7 +265,8 @@ def write_json_zip(
         _plan(session, ws, wanted_langs, selected, modified_after, modified_before)
         for ws in workspaces
     ]
-    total = sum(len(p.articles) + len(p.pages) for p in plans)
+    media = [] if exclude_media or blobs is None else _media_plan(session, project_id)
+    total = sum(len(p.articles) + len(p.pages) for p in plans) + len(media)
     done = 0
     try:
         for ws, plan in zip(workspaces, plans, strict=True):
@@ -272,6 +288,14 @@ def write_json_zip(
                     done += 1
                     if progress is not None:
                         progress(done, total)
+        for key, name in media:
+            assert blobs is not None
+            with blobs.open_reader(key) as source:
+                archive.write_stream(name, source)
+            summary.media += 1
+            done += 1
+            if progress is not None:
+                progress(done, total)
         summary.files = len(archive.entries) + 1
         manifest = {
             "format": FORMAT,
@@ -285,6 +309,22 @@ def write_json_zip(
     finally:
         archive.close()
     return summary
+
+
+def _media_plan(session: Session, project_id: str) -> list[tuple[str, str]]:
+    """(blob key, ZIP entry name) of every Drive file, names unique within each folder."""
+    from lorebase.kb import drive  # the Drive owns media files
+
+    names: dict[tuple[str, ...], _Names] = defaultdict(_Names)
+    plan: list[tuple[str, str]] = []
+    for file, folders in drive.project_files(session, project_id):
+        parts = [_UNSAFE.sub("-", title).strip("-.") or "folder" for title in folders]
+        stem, dot, suffix = file.file_name.rpartition(".")
+        if not dot:
+            stem, suffix = file.file_name, ""
+        name = names[tuple(parts)].claim(stem, f".{suffix}" if suffix else "")
+        plan.append((file.blob_key, "/".join(["Media", *parts, name])))
+    return plan
 
 
 def _batched(items: list[Any], size: int) -> Iterator[list[Any]]:
