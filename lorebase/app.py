@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -48,7 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Embedded job workers live as long as the server; `--workers 0` runs none.
         pool = (
-            start_embedded_workers(engine, settings.workers, runtime=runtime)
+            start_embedded_workers(
+                engine,
+                settings.workers,
+                lease=timedelta(seconds=settings.job_lease_seconds),
+                runtime=runtime,
+            )
             if settings.workers > 0
             else None
         )

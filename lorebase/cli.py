@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -125,7 +126,13 @@ def worker(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     runtime = make_runtime(settings, make_engine(url))
-    pool = start_workers(runtime.session_factory, concurrency, daemon=False, runtime=runtime)
+    pool = start_workers(
+        runtime.session_factory,
+        concurrency,
+        daemon=False,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+        runtime=runtime,
+    )
     err.print(
         f"Lorebase worker running {concurrency} thread(s) on {url.split('@')[-1]}",
         markup=False,

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=2, ge=0, le=64)
+    # A job's lease: a worker that stops renewing it (killed, cut off) loses the job to
+    # another worker after this many seconds.
+    job_lease_seconds: int = Field(default=60, ge=1, le=3600)
     # Request bodies larger than this are refused with a 400 before they are parsed.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # JSON nested deeper than this is refused: nothing Document360 accepts comes close.
