@@ -50,7 +50,7 @@ import json
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -277,13 +277,13 @@ def write_json_zip(
             index_name = f"{folder}/{folder.replace('.', '-')}_categories_articles.json"
             archive.write_json(index_name, _index(ws, plan), streamed=True)
             for batch in _batched(plan.pages, BATCH):
-                for path, value in _category_files(session, batch, plan.langs):
+                for path, value in _item_files(session, batch, plan.langs, _PAGE_FILES):
                     archive.write_json(f"{folder}/categories/{path}", value)
                     done += 1
                     if progress is not None:
                         progress(done, total)
             for article_batch in _batched(plan.articles, BATCH):
-                for path, value in _article_files(session, article_batch, plan.langs):
+                for path, value in _item_files(session, article_batch, plan.langs, _ARTICLE_FILES):
                     archive.write_json(f"{folder}/articles/{path}", value)
                     done += 1
                     if progress is not None:
@@ -655,127 +655,102 @@ def _language_object(
     }
 
 
-def _article_files(
-    session: Session, batch: list[_ArticleRef], langs: list[str]
+@dataclass(frozen=True)
+class _FileKind:
+    """Where the per-language files of articles or of category pages come from."""
+
+    translation: Any
+    owner: Any  # the translation's owner id column
+    title: Any  # the translation's title column (articles: title; categories: name)
+    revision: Any
+    revision_owner: Any
+    # A page file's Title is the page's own (latest revision's) title, as Document360 writes it.
+    title_from_revision: bool
+
+
+_ARTICLE_FILES = _FileKind(
+    ArticleTranslation,
+    ArticleTranslation.article_id,
+    ArticleTranslation.title,
+    ArticleRevision,
+    ArticleRevision.article_id,
+    title_from_revision=False,
+)
+_PAGE_FILES = _FileKind(
+    CategoryTranslation,
+    CategoryTranslation.category_id,
+    CategoryTranslation.name,
+    CategoryRevision,
+    CategoryRevision.category_id,
+    title_from_revision=True,
+)
+
+
+def _item_files(
+    session: Session,
+    batch: Sequence[_ArticleRef | _Node],
+    langs: list[str],
+    kind: _FileKind,
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    ids = [ref.id for ref in batch]
+    """(file name, per-language objects) of each article or category page of `batch`."""
+    ids = [item.id for item in batch]
     rank = {code: i for i, code in enumerate(langs)}
+    model = kind.translation
     translations: dict[str, list[Any]] = defaultdict(list)
     for row in session.execute(
         select(
-            ArticleTranslation.article_id,
-            ArticleTranslation.language_code,
-            ArticleTranslation.title,
-            ArticleTranslation.slug,
-            ArticleTranslation.description,
-            ArticleTranslation.settings,
-            ArticleTranslation.public_version,
-            ArticleTranslation.latest_version,
+            kind.owner.label("owner_id"),
+            model.language_code,
+            kind.title.label("title"),
+            model.slug,
+            model.description,
+            model.settings,
+            model.public_version,
+            model.latest_version,
         )
-        .where(ArticleTranslation.article_id.in_(ids), ArticleTranslation.language_code.in_(langs))
+        .where(kind.owner.in_(ids), model.language_code.in_(langs))
         .execution_options(yield_per=BATCH)
     ):
-        translations[row.article_id].append(row)
+        translations[row.owner_id].append(row)
     public_of = {
-        (row.article_id, row.language_code): row.public_version
+        (row.owner_id, row.language_code): row.public_version
         for rows in translations.values()
         for row in rows
     }
     revisions = _revisions_by_language(
         session,
-        ArticleRevision,
-        ArticleRevision.article_id,
+        kind.revision,
+        kind.revision_owner,
         ids,
         langs,
-        {ref.id: ref.content_type for ref in batch},
+        {item.id: item.content_type for item in batch},
         public_of,
     )
-    for ref in batch:
-        rows = sorted(translations[ref.id], key=lambda r: rank[r.language_code])
-        yield (
-            ref.path,
-            [
+    for item in batch:
+        assert item.path is not None
+        objects = []
+        for row in sorted(translations[item.id], key=lambda r: rank[r.language_code]):
+            found = revisions.get((item.id, row.language_code), [])
+            title = row.title
+            if kind.title_from_revision:
+                title = next(
+                    (r["Title"] for r in found if r["VersionNumber"] == row.latest_version), title
+                )
+            objects.append(
                 _language_object(
                     row.language_code,
-                    row.title,
+                    title,
                     row.slug,
                     row.description,
                     row.settings,
-                    ref.content_type,
-                    ref.hidden,
+                    item.content_type,
+                    item.hidden,
                     row.public_version,
                     row.latest_version,
-                    revisions.get((ref.id, row.language_code), []),
+                    found,
                 )
-                for row in rows
-            ],
-        )
-
-
-def _latest_title(revisions: list[dict[str, Any]], row: Any) -> str:
-    for revision in revisions:
-        if revision["VersionNumber"] == row.latest_version:
-            return str(revision["Title"])
-    return str(row.name)
-
-
-def _category_files(
-    session: Session, batch: list[_Node], langs: list[str]
-) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    ids = [node.id for node in batch]
-    rank = {code: i for i, code in enumerate(langs)}
-    translations: dict[str, list[Any]] = defaultdict(list)
-    for row in session.execute(
-        select(
-            CategoryTranslation.category_id,
-            CategoryTranslation.language_code,
-            CategoryTranslation.name,
-            CategoryTranslation.slug,
-            CategoryTranslation.description,
-            CategoryTranslation.settings,
-            CategoryTranslation.public_version,
-            CategoryTranslation.latest_version,
-        ).where(
-            CategoryTranslation.category_id.in_(ids), CategoryTranslation.language_code.in_(langs)
-        )
-    ):
-        translations[row.category_id].append(row)
-    public_of = {
-        (row.category_id, row.language_code): row.public_version
-        for rows in translations.values()
-        for row in rows
-    }
-    revisions = _revisions_by_language(
-        session,
-        CategoryRevision,
-        CategoryRevision.category_id,
-        ids,
-        langs,
-        {node.id: node.content_type for node in batch},
-        public_of,
-    )
-    for node in batch:
-        rows = sorted(translations[node.id], key=lambda r: rank[r.language_code])
-        assert node.path is not None
-        yield (
-            node.path,
-            [
-                _language_object(
-                    row.language_code,
-                    # A page file's Title is the page's own title, as Document360 writes it.
-                    _latest_title(revisions.get((node.id, row.language_code), []), row),
-                    row.slug,
-                    row.description,
-                    row.settings,
-                    node.content_type,
-                    node.hidden,
-                    row.public_version,
-                    row.latest_version,
-                    revisions.get((node.id, row.language_code), []),
-                )
-                for row in rows
-            ],
-        )
+            )
+        yield item.path, objects
 
 
 __all__ = ["MANIFEST_NAME", "ExportSummary", "write_json_zip"]
