@@ -64,7 +64,10 @@ MESSAGE_ERROR = 0
 MESSAGE_WARNING = 1
 MESSAGE_INFO = 2
 PAGE_TYPES = (1, 2)
+# Column sizes (lorebase/db/models.py): refused with a message rather than by the database.
 TITLE_MAX = 500
+SLUG_MAX = 200
+CODE_MAX = 20
 CHUNK = 1000
 PROGRESS_EVERY = 250
 
@@ -154,14 +157,14 @@ def import_export(
         for target in targets:
             workspaces.touch(session, target.workspace.id)
         session.flush()
+        if progress is not None:
+            progress(total, total)  # may stop the import (worker shutting down)
     except BaseException:
         discard_blobs(blobs, log.blob_keys)
         log.blob_keys.clear()
         raise
     log.categories = len(rows.categories)
     log.articles = len(rows.articles)
-    if progress is not None:
-        progress(total, total)
     log.messages.append(
         (
             MESSAGE_INFO,
@@ -254,7 +257,14 @@ def _check_texts(ws: WorkspaceData) -> None:
                     f"{TITLE_MAX} characters."
                 )
 
+    if len(ws.slug) > SLUG_MAX:
+        raise ImportRejected(f"The workspace slug '{ws.slug[:40]}…' is longer than {SLUG_MAX}.")
+    for code in _codes_in(ws):
+        if len(code) > CODE_MAX:
+            raise ImportRejected(f"The language code '{code[:40]}' is not a language code.")
     for category in _walk(ws.categories):
+        if category.icon is not None and len(category.icon) > TITLE_MAX:
+            raise ImportRejected(f"category {category.id}: the icon is longer than {TITLE_MAX}.")
         for tr in category.translations:
             check("category", category.id, tr)
         for article in category.articles:

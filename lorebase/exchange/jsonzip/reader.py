@@ -286,6 +286,9 @@ def _opt_int(obj: dict[str, Any], key: str, where: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ArchiveError(f"{where}: '{key}' should be an integer, got {value!r}.")
+    if not -(2**31) <= value < 2**31:
+        # Every number of the format lands in a 32-bit column.
+        raise ArchiveError(f"{where}: '{key}' is out of range ({value}).")
     return value
 
 
@@ -324,6 +327,10 @@ def _revisions(obj: dict[str, Any], where: str) -> list[RevisionData] | None:
         number = _opt_int(rev, "VersionNumber", where)
         if number is None:
             raise ArchiveError(f"{where}: a revision has no 'VersionNumber'.")
+        if number < 1:
+            raise ArchiveError(f"{where}: revision number {number} is out of range.")
+        if any(known.version_number == number for known in out):
+            raise ArchiveError(f"{where}: revision {number} is listed more than once.")
         out.append(
             RevisionData(
                 version_number=number,
