@@ -1,23 +1,51 @@
-"""The `lorebase` command: serve, migrate, token, user, demo."""
+"""The `lorebase` command: serve, worker, migrate, token, user, demo, export, import."""
 
 from __future__ import annotations
 
+import logging
 import os
-from datetime import timedelta
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
+from urllib.parse import urljoin
 
+import httpx
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from lorebase.auth import tokens
 from lorebase.bootstrap import ensure_project
 from lorebase.db.engine import make_engine, make_session_factory, migrate, transaction
+from lorebase.db.models import Job, new_id
+from lorebase.jobs import queue
 from lorebase.kb import workspaces
 from lorebase.kb.errors import KbError
 from lorebase.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lorebase.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Lorebase: a self-hosted Document360-compatible KB.")
 token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens.")
@@ -56,9 +84,9 @@ def _prepare(settings: Settings) -> tuple[str, object]:
     return url, first
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -271,6 +299,557 @@ def demo(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
         assert project is not None
         summary = load_demo(session, project.id)
     err.print(f"[green]Loaded the demo:[/green] {summary}")
+
+
+# --------------------------------------------------------------------------- export, import
+# Local mode queues the job exactly as `POST /v2/Project/Export|Import` does (lorebase.exchange
+# .service) and runs it in this process with the task a worker would run; remote mode calls
+# those routes. Progress goes to stderr, the summary or import log to stdout.
+
+RemoteUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="LOREBASE_URL",
+        help="Base URL of a running Lorebase server: work remotely through its API instead of "
+        "a local database (LOREBASE_URL).",
+    ),
+]
+RemoteToken = Annotated[
+    str | None,
+    typer.Option("--token", envvar="LOREBASE_TOKEN", help="API token for --url (LOREBASE_TOKEN)."),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option(help="Project id, local mode (default: the first project, as `token create`)."),
+]
+
+POLL_SECONDS = 0.25
+REMOTE_POLL_SECONDS = 1.0
+CHUNK = 1024 * 1024
+# Who an import is recorded as when --import-by is left out: the owner, else an administrator.
+IMPORTER_ROLES = (workspaces.OWNER_ROLE, 1)
+LOG_STYLES = {
+    queue.MESSAGE_ERROR: ("error", "red"),
+    queue.MESSAGE_WARNING: ("warning", "yellow"),
+    queue.MESSAGE_INFO: ("info", "dim"),
+}
+
+
+def _parse_when(option: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r} is not an ISO 8601 date or date-time (e.g. 2024-05-01).")
+
+
+def _check_mode(
+    url: str | None,
+    token: str | None,
+    *,
+    data_dir: Path | None,
+    database_url: str | None,
+    project: str | None,
+) -> bool:
+    """True for remote mode; refuses option mixes that would silently be ignored."""
+    if url is None:
+        return False
+    if not token:
+        _fail("--url needs --token (or LOREBASE_TOKEN): an API token of the remote project.")
+    if data_dir is not None or database_url is not None:
+        _fail("--data-dir and --database-url are for local mode; leave them out with --url.")
+    if project is not None:
+        _fail("--project is for local mode; remotely the token chooses the project.")
+    return True
+
+
+def _check_output(output: Path) -> None:
+    if output.is_dir():
+        _fail(f"--output {output} is a folder; name the ZIP file to write.")
+    if not output.parent.is_dir():
+        _fail(f"--output {output}: the folder {output.parent} does not exist.")
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    amount = size / 1024
+    for unit in ("KB", "MB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} GB"
+
+
+@contextmanager
+def _staged(output: Path) -> Iterator[IO[bytes]]:
+    """A file next to `output` that replaces it only once completely written."""
+    handle, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as staged:
+            yield staged
+        # mkstemp's private 0600 is for the staging only: the result gets the usual mode.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)
+        os.replace(name, output)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _job_progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@contextmanager
+def _local_runtime(data_dir: Path | None, database_url: str | None) -> Iterator[Runtime]:
+    from lorebase.runtime import make_runtime
+
+    settings = _settings(data_dir, database_url)
+    url, _ = _prepare(settings)
+    # The worker logs a failed job as a warning; here the command reports it itself.
+    logging.getLogger("lorebase.jobs.worker").setLevel(logging.ERROR)
+    runtime = make_runtime(settings, make_engine(url))
+    try:
+        yield runtime
+    finally:
+        runtime.engine.dispose()
+
+
+def _read_job(runtime: Runtime, job_id: str) -> Job:
+    with runtime.read_session_factory() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def _run_here(runtime: Runtime, job_id: str, label: str) -> Job:
+    """Run the queued job `job_id` in a thread of this process, as a worker would, showing its
+    progress; returns the ended job. A server's worker may claim the job first (same
+    database): then its progress is followed instead."""
+    from lorebase.jobs.worker import new_worker_id, run_job
+
+    lease = timedelta(seconds=runtime.settings.job_lease_seconds)
+    worker_id = new_worker_id("cli")
+    stop = threading.Event()
+    claimed = queue.claim_job(runtime.session_factory, job_id, worker_id, lease)
+    runner: threading.Thread | None = None
+    if claimed is None:
+        err.print("A server worker took the job; following its progress.")
+    else:
+        runner = threading.Thread(
+            target=run_job,
+            args=(runtime.session_factory, worker_id, claimed),
+            kwargs={"lease": lease, "stop": stop, "runtime": runtime},
+            name="lorebase-cli-job",
+            daemon=True,
+        )
+        runner.start()
+    try:
+        with _job_progress() as progress:
+            task = progress.add_task(label, total=None)
+            while True:
+                if runner is not None:
+                    runner.join(POLL_SECONDS)
+                else:
+                    time.sleep(POLL_SECONDS)
+                job = _read_job(runtime, job_id)
+                if job.progress_total:
+                    progress.update(task, total=job.progress_total, completed=job.progress_done)
+                if job.status in (queue.COMPLETED, queue.ERROR):
+                    return job
+                if runner is not None and not runner.is_alive():
+                    _fail(f"the job stopped without an outcome (status {job.status}).", 1)
+    except KeyboardInterrupt:
+        if runner is None:
+            raise
+        # The task stops at its next progress point and hands the job back to the queue;
+        # it is then ended here, so that no server worker picks it up later by surprise.
+        err.print("Interrupted: stopping the job (nothing is kept)...")
+        stop.set()
+        runner.join()
+        if queue.claim_job(runtime.session_factory, job_id, worker_id, lease) is not None:
+            queue.fail(runtime.session_factory, job_id, worker_id, "Interrupted from the CLI.")
+        raise typer.Exit(130) from None
+
+
+def _print_import_log(log: dict[str, Any] | None, error: str | None) -> None:
+    if log is None:
+        return
+    out = Console(highlight=False)
+    table = Table("new workspaces", "categories", "articles", "languages")
+    table.add_row(
+        str(log["new_versions"]), str(log["categories"]), str(log["articles"]), log["languages"]
+    )
+    out.print(table)
+    for entry in log["messages"]:
+        word, colour = LOG_STYLES.get(entry["message_type"], LOG_STYLES[queue.MESSAGE_INFO])
+        if word == "error" and entry["message"] == error:
+            continue  # printed once, as the reason the import failed
+        out.print(f"[{colour}]{word}:[/{colour}] {escape(str(entry['message']))}")
+
+
+# --------------------------------------------------------------------------- remote mode
+
+
+class _Remote:
+    """The export and import routes of a Lorebase server, with errors as CLI messages."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.base = url.rstrip("/") + "/"
+        self.client = httpx.Client(
+            base_url=self.base,
+            headers={"api_token": token},
+            timeout=httpx.Timeout(60.0, connect=10.0),
+        )
+
+    def call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        try:
+            response = self.client.request(method, path, **kw)
+        except httpx.HTTPError as exc:
+            _fail(f"cannot reach {self.base}: {exc}", 1)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.is_error:
+            _fail(
+                f"{self.base} answered {response.status_code} {response.reason_phrase}: "
+                f"{_description(body) or response.text[:200] or 'no details'}",
+                2 if response.status_code == 400 else 1,
+            )
+        if not isinstance(body, dict):
+            _fail(f"{self.base} did not answer with JSON: is it a Lorebase server?", 1)
+        return body
+
+    def poll(self, path: str, label: str) -> dict[str, Any]:
+        """GET `path` until the job's status is Completed or Error, with a spinner."""
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("[bold]{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task(label, status="")
+            while True:
+                body = self.call("GET", path)
+                progress.update(task, status=body.get("status"))
+                if body.get("status") in ("Completed", "Error"):
+                    return body
+                time.sleep(REMOTE_POLL_SECONDS)
+
+    def download(self, url: str, output: Path) -> int:
+        """Fetch the signed `url` to `output` with a byte progress bar; returns the size."""
+        # The signed URL is its own credential and may name another host (an S3 bucket):
+        # the API token is not sent with it.
+        address = urljoin(self.base, url)
+        try:
+            with (
+                httpx.stream("GET", address, timeout=60.0, follow_redirects=True) as response,
+                Progress(
+                    TextColumn("Downloading"),
+                    BarColumn(),
+                    DownloadColumn(),
+                    TransferSpeedColumn(),
+                    console=err,
+                ) as progress,
+            ):
+                if response.is_error:
+                    _fail(f"the download answered {response.status_code}: {address}", 1)
+                length = response.headers.get("content-length")
+                task = progress.add_task("", total=int(length) if length else None)
+                with _staged(output) as out:
+                    for chunk in response.iter_bytes(CHUNK):
+                        out.write(chunk)
+                        progress.advance(task, len(chunk))
+        except httpx.HTTPError as exc:
+            _fail(f"the download failed: {exc}", 1)
+        return output.stat().st_size
+
+    def default_importer(self) -> str:
+        people = self.call("GET", "v2/Teams", params={"take": 1000}).get("result") or []
+        for person in people:
+            if person.get("portal_role") in [workspaces.ROLE_NAMES[r] for r in IMPORTER_ROLES]:
+                return str(person["user_id"])
+        _fail("the project has no owner or administrator: give --import-by USER_ID.")
+
+
+def _description(body: Any) -> str | None:
+    """errors[0].description of a v2 envelope (or a v3 problem's detail)."""
+    if not isinstance(body, dict):
+        return None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("description") or "") or None
+    detail = body.get("detail")
+    return str(detail) if detail else None
+
+
+# --------------------------------------------------------------------------- export
+
+
+@app.command("export")
+def export_command(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The ZIP file to write (replaced if present).")
+    ],
+    workspace: Annotated[
+        list[str] | None,
+        typer.Option("--workspace", help="Export only this workspace id (repeatable)."),
+    ] = None,
+    language: Annotated[
+        list[str] | None,
+        typer.Option("--language", help="Export only this language code (repeatable)."),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category", help="Export only this category and what is under it (repeatable)."
+        ),
+    ] = None,
+    exclude_media: Annotated[
+        bool, typer.Option("--exclude-media", help="Leave the Drive's media files out.")
+    ] = False,
+    modified_after: Annotated[
+        str | None,
+        typer.Option(help="Only articles changed at or after this ISO 8601 date-time."),
+    ] = None,
+    modified_before: Annotated[
+        str | None,
+        typer.Option(help="Only articles changed at or before this ISO 8601 date-time."),
+    ] = None,
+    project: ProjectOption = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    url: RemoteUrl = None,
+    token: RemoteToken = None,
+) -> None:
+    """Export the project as a Document360-layout JSON ZIP (the job of POST /v2/Project/Export)."""
+    remote = _check_mode(url, token, data_dir=data_dir, database_url=database_url, project=project)
+    _check_output(output)
+    after = _parse_when("--modified-after", modified_after)
+    before = _parse_when("--modified-before", modified_before)
+    # A listed workspace narrows selected categories too: that is the "Version" entity.
+    entity = "Version" if workspace else "Category" if category else "Project"
+    if remote:
+        assert url is not None and token is not None
+        _export_remote(
+            _Remote(url, token),
+            output,
+            {
+                "entity": entity,
+                "version_id": workspace or [],
+                "selected_languages": [{"code": code} for code in language or []],
+                "selected_categories": [{"id": ident} for ident in category or []],
+                "exclude_media_files": exclude_media,
+                "filter_by_article_modified_at": {
+                    "after": after.isoformat() if after else None,
+                    "before": before.isoformat() if before else None,
+                },
+                "export_type": 0,
+            },
+        )
+        return
+    with _local_runtime(data_dir, database_url) as runtime:
+        _export_local(
+            runtime,
+            output,
+            project,
+            entity=entity,
+            version_ids=workspace,
+            languages=[{"code": code} for code in language or []],
+            categories=[{"id": ident} for ident in category or []],
+            exclude_media=exclude_media,
+            modified_after=after,
+            modified_before=before,
+        )
+
+
+def _export_local(runtime: Runtime, output: Path, project: str | None, **request: Any) -> None:
+    from lorebase.exchange import service
+
+    try:
+        with transaction(runtime.session_factory) as session:
+            target = workspaces.find_project(session, project)
+            options = service.export_options(
+                session, target.id, export_type=service.JSON_ZIP, **request
+            )
+            # The machine's administrator is not held to the API's daily export quota.
+            job_id = service.start_export(session, target.id, options, daily_limit=0).id
+            project_name = target.name
+    except KbError as error:
+        _fail(error.message)
+    job = _run_here(runtime, job_id, f"Exporting {project_name}")
+    if job.status != queue.COMPLETED or not job.result_key:
+        _fail(f"the export failed: {job.error or 'no reason recorded'}", 1)
+    with runtime.blobs.open_reader(job.result_key) as source, _staged(output) as out:
+        shutil.copyfileobj(source, out, CHUNK)
+    counts = job.result or {}
+    table = Table.grid(padding=(0, 2))
+    for name, value in (
+        ("project", project_name),
+        ("workspaces", counts.get("workspaces", 0)),
+        ("categories", counts.get("categories", 0)),
+        ("articles", counts.get("articles", 0)),
+        ("media files", counts.get("media", 0)),
+        ("size", _human_size(output.stat().st_size)),
+        ("written to", str(output)),
+    ):
+        table.add_row(name, str(value))
+    Console(highlight=False).print(table)
+
+
+def _export_remote(remote: _Remote, output: Path, body: dict[str, Any]) -> None:
+    started = remote.call("POST", "v2/Project/Export", json=body)
+    export_id = started.get("id")
+    if not export_id:
+        _fail(f"{remote.base} did not return an export id.", 1)
+    status = remote.poll(f"v2/Project/Export/{export_id}", "Exporting")
+    if status.get("status") != "Completed" or not status.get("download_url"):
+        _fail(f"the export {export_id} ended in {status.get('status')} on {remote.base}.", 1)
+    size = remote.download(str(status["download_url"]), output)
+    try:
+        with zipfile.ZipFile(output) as archive:
+            files = len(archive.infolist())
+    except zipfile.BadZipFile:
+        _fail(f"the downloaded file {output} is not a ZIP archive.", 1)
+    table = Table.grid(padding=(0, 2))
+    for name, value in (
+        ("export id", export_id),
+        ("files in ZIP", files),
+        ("size", _human_size(size)),
+        ("written to", str(output)),
+    ):
+        table.add_row(name, str(value))
+    Console(highlight=False).print(table)
+
+
+# --------------------------------------------------------------------------- import
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            metavar="FILE.zip",
+            help="The export ZIP to import.",
+        ),
+    ],
+    import_by: Annotated[
+        str | None,
+        typer.Option(
+            "--import-by",
+            help="Id of the team member the import is recorded as (default: the project's "
+            "owner, or else its first administrator).",
+        ),
+    ] = None,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Publish the imported articles (default: drafts).")
+    ] = False,
+    project: ProjectOption = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    url: RemoteUrl = None,
+    token: RemoteToken = None,
+) -> None:
+    """Import a Document360 (or Lorebase) export ZIP, all or nothing (POST /v2/Project/Import)."""
+    remote = _check_mode(url, token, data_dir=data_dir, database_url=database_url, project=project)
+    if not zipfile.is_zipfile(file):
+        _fail(f"{file} is not a ZIP archive (a Document360 or Lorebase export ZIP).")
+    if remote:
+        assert url is not None and token is not None
+        _import_remote(_Remote(url, token), file, import_by, publish)
+        return
+    with _local_runtime(data_dir, database_url) as runtime:
+        _import_local(runtime, file, project, import_by, publish)
+
+
+def _import_local(
+    runtime: Runtime, file: Path, project: str | None, import_by: str | None, publish: bool
+) -> None:
+    from lorebase.exchange import service
+    from lorebase.exchange.tasks import upload_key
+
+    try:
+        with transaction(runtime.session_factory) as session:
+            target = workspaces.find_project(session, project)
+            user_id = import_by or _default_importer(session, target.id)
+            service.check_importer(session, target.id, user_id)
+            project_id, project_name = target.id, target.name
+    except KbError as error:
+        _fail(error.message)
+    # Stored where the HTTP route stores an upload, under the id its job will have.
+    job_id = new_id()
+    key = upload_key(project_id, job_id)
+    with file.open("rb") as source, runtime.blobs.open_writer(key) as out:
+        shutil.copyfileobj(source, out, CHUNK)
+    try:
+        with transaction(runtime.session_factory) as session:
+            service.start_import(
+                session, project_id, user_id=user_id, publish=publish, upload_key=key, job_id=job_id
+            )
+    except BaseException:
+        runtime.blobs.delete(key)
+        raise
+    try:
+        job = _run_here(runtime, job_id, f"Importing into {project_name}")
+    except typer.Exit:
+        runtime.blobs.delete(key)  # the job was stopped before it could drop its upload
+        raise
+    _print_import_log(service.import_log(job), job.error)
+    if job.status != queue.COMPLETED:
+        _fail(f"the import failed: {job.error or 'no reason recorded'}", 1)
+
+
+def _default_importer(session: Session, project_id: str) -> str:
+    people = [u for u in workspaces.users(session, project_id) if u.role in IMPORTER_ROLES]
+    people.sort(key=lambda u: IMPORTER_ROLES.index(u.role))
+    if not people:
+        _fail("the project has no owner or administrator: give --import-by USER_ID.")
+    return people[0].id
+
+
+def _import_remote(remote: _Remote, file: Path, import_by: str | None, publish: bool) -> None:
+    user_id = import_by or remote.default_importer()
+    size = file.stat().st_size
+    with err.status(f"Uploading {file.name} ({_human_size(size)})"), file.open("rb") as source:
+        started = remote.call(
+            "POST",
+            "v2/Project/Import",
+            files={"file": (file.name, source, "application/zip")},
+            data={"publish_article": "true" if publish else "false", "import_by": user_id},
+            timeout=httpx.Timeout(600.0, connect=10.0),
+        )
+    import_id = started.get("id")
+    if not import_id:
+        _fail(f"{remote.base} did not return an import id.", 1)
+    status = remote.poll(f"v2/Project/Import/{import_id}", "Importing")
+    log = status.get("import_documentation_log")
+    errors = [
+        str(m.get("message"))
+        for m in (log or {}).get("messages", [])
+        if m.get("message_type") == queue.MESSAGE_ERROR
+    ]
+    reason = errors[-1] if errors else None
+    _print_import_log(log, reason if status.get("status") == "Error" else None)
+    if status.get("status") != "Completed":
+        _fail(f"the import failed: {reason or 'no reason given by the server'}", 1)
 
 
 def main() -> None:

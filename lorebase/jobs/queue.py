@@ -69,18 +69,29 @@ def get_job(session: Session, job_id: str) -> Job | None:
     return session.get(Job, job_id)
 
 
-def _runnable(kinds: list[str], now: datetime) -> ColumnElement[bool]:
-    return and_(
-        Job.kind.in_(kinds),
-        or_(
-            Job.status == QUEUED,
-            and_(
-                Job.status == IN_PROGRESS,
-                Job.lease_expires_at < now,
-                Job.attempts < Job.max_attempts,
-            ),
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        Job.status == QUEUED,
+        and_(
+            Job.status == IN_PROGRESS,
+            Job.lease_expires_at < now,
+            Job.attempts < Job.max_attempts,
         ),
     )
+
+
+def _runnable(kinds: list[str], now: datetime) -> ColumnElement[bool]:
+    return and_(Job.kind.in_(kinds), _claimable(now))
+
+
+def _claim_values(worker_id: str, now: datetime, lease: timedelta) -> dict[str, Any]:
+    return {
+        "status": IN_PROGRESS,
+        "attempts": Job.attempts + 1,
+        "lease_owner": worker_id,
+        "lease_expires_at": now + lease,
+        "updated_at": now,
+    }
 
 
 def _fail_abandoned(session: Session, now: datetime) -> None:
@@ -137,13 +148,7 @@ def claim_next_job(
     if not kind_list:
         return None
     now = utcnow()
-    claimed = {
-        "status": IN_PROGRESS,
-        "attempts": Job.attempts + 1,
-        "lease_owner": worker_id,
-        "lease_expires_at": now + lease,
-        "updated_at": now,
-    }
+    claimed = _claim_values(worker_id, now, lease)
     with transaction(session_factory) as session:
         # Sweeping in the claim's transaction keeps a poll to one short write transaction.
         _fail_abandoned(session, now)
@@ -177,6 +182,35 @@ def claim_next_job(
         job = session.get(Job, job_id, populate_existing=True)
         assert job is not None
         return job
+
+
+def claim_job(
+    session_factory: SessionFactory, job_id: str, worker_id: str, lease: timedelta
+) -> Job | None:
+    """Atomically claim the job `job_id` for `worker_id` if it is runnable (the rules of
+    `claim_next_job`); None when another worker holds it or it has ended.
+
+    `lorebase export|import` run the job they queued in their own process this way.
+    """
+    now = utcnow()
+    with transaction(session_factory) as session:
+        # One conditional UPDATE: PostgreSQL re-checks the WHERE clause after taking the row
+        # lock, SQLite serialises writers, so two claimers can never both match.
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, _claimable(now))
+            .values(**_claim_values(worker_id, now, lease))
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.started_at.is_(None))
+            .values(started_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return session.get(Job, job_id, populate_existing=True)
 
 
 def _owned(job_id: str, worker_id: str) -> ColumnElement[bool]:
