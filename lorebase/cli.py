@@ -110,7 +110,11 @@ def serve(
         err.print("[bold green]Created a new project with workspace v1 (English).[/bold green]")
         err.print("Admin API token (shown once, keep it safe):")
         print(first.admin_token, flush=True)  # type: ignore[attr-defined]
+    # The app builds its own Settings from the environment: host and port too, or the
+    # download and article URLs it reports would name the default port.
     for key, value in (
+        ("LOREBASE_HOST", settings.host),
+        ("LOREBASE_PORT", str(settings.port)),
         ("LOREBASE_DATA_DIR", str(settings.data_dir)),
         ("LOREBASE_DATABASE_URL", settings.database_url),
         ("LOREBASE_WORKERS", str(settings.workers)),
@@ -484,15 +488,29 @@ def _run_here(runtime: Runtime, job_id: str, label: str) -> Job:
         raise typer.Exit(130) from None
 
 
+def _print_summary(out: Console, rows: list[tuple[str, object]]) -> None:
+    for name, value in rows:
+        out.print(f"{name + ':':<16}{escape(str(value))}")
+
+
+def _stdout() -> Console:
+    # Never wrapped nor cut: the summary is read by scripts as much as by people.
+    return Console(highlight=False, soft_wrap=True)
+
+
 def _print_import_log(log: dict[str, Any] | None, error: str | None) -> None:
     if log is None:
         return
-    out = Console(highlight=False)
-    table = Table("new workspaces", "categories", "articles", "languages")
-    table.add_row(
-        str(log["new_versions"]), str(log["categories"]), str(log["articles"]), log["languages"]
+    out = _stdout()
+    _print_summary(
+        out,
+        [
+            ("new workspaces", log["new_versions"]),
+            ("categories", log["categories"]),
+            ("articles", log["articles"]),
+            ("languages", log["languages"]),
+        ],
     )
-    out.print(table)
     for entry in log["messages"]:
         word, colour = LOG_STYLES.get(entry["message_type"], LOG_STYLES[queue.MESSAGE_INFO])
         if word == "error" and entry["message"] == error:
@@ -575,7 +593,7 @@ class _Remote:
                         out.write(chunk)
                         progress.advance(task, len(chunk))
         except httpx.HTTPError as exc:
-            _fail(f"the download failed: {exc}", 1)
+            _fail(f"the download from {address} failed: {exc}", 1)
         return output.stat().st_size
 
     def default_importer(self) -> str:
@@ -697,18 +715,18 @@ def _export_local(runtime: Runtime, output: Path, project: str | None, **request
     with runtime.blobs.open_reader(job.result_key) as source, _staged(output) as out:
         shutil.copyfileobj(source, out, CHUNK)
     counts = job.result or {}
-    table = Table.grid(padding=(0, 2))
-    for name, value in (
-        ("project", project_name),
-        ("workspaces", counts.get("workspaces", 0)),
-        ("categories", counts.get("categories", 0)),
-        ("articles", counts.get("articles", 0)),
-        ("media files", counts.get("media", 0)),
-        ("size", _human_size(output.stat().st_size)),
-        ("written to", str(output)),
-    ):
-        table.add_row(name, str(value))
-    Console(highlight=False).print(table)
+    _print_summary(
+        _stdout(),
+        [
+            ("project", project_name),
+            ("workspaces", counts.get("workspaces", 0)),
+            ("categories", counts.get("categories", 0)),
+            ("articles", counts.get("articles", 0)),
+            ("media files", counts.get("media", 0)),
+            ("size", _human_size(output.stat().st_size)),
+            ("written to", output),
+        ],
+    )
 
 
 def _export_remote(remote: _Remote, output: Path, body: dict[str, Any]) -> None:
@@ -725,15 +743,15 @@ def _export_remote(remote: _Remote, output: Path, body: dict[str, Any]) -> None:
             files = len(archive.infolist())
     except zipfile.BadZipFile:
         _fail(f"the downloaded file {output} is not a ZIP archive.", 1)
-    table = Table.grid(padding=(0, 2))
-    for name, value in (
-        ("export id", export_id),
-        ("files in ZIP", files),
-        ("size", _human_size(size)),
-        ("written to", str(output)),
-    ):
-        table.add_row(name, str(value))
-    Console(highlight=False).print(table)
+    _print_summary(
+        _stdout(),
+        [
+            ("export id", export_id),
+            ("files in ZIP", files),
+            ("size", _human_size(size)),
+            ("written to", output),
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- import
