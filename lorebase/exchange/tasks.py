@@ -147,6 +147,7 @@ def _import(context: JobContext, local: Any) -> dict[str, Any]:
                     user_id=params.get("user_id"),
                     blobs=runtime.blobs,
                     base_url=settings.public_base_url,
+                    media_seed=context.job_id,
                     progress=_reporter(context, persist=runtime.engine.dialect.name != "sqlite"),
                 )
                 keys = log.blob_keys

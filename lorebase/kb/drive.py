@@ -388,10 +388,13 @@ def add_file(
     file_name: str,
     data: bytes,
     user_id: str | None,
+    file_id: str | None = None,
 ) -> DriveFile:
     """Store `data` as a new Drive file: blob written, row added and flushed, not committed.
 
     The caller owns the transaction and discards `blob_key` itself if it does not commit.
+    `file_id` lets an import that is retried after a crash write the same blob keys again,
+    so the attempt that died leaves nothing behind.
     """
     if folder_id:
         get_folder(session, project_id, folder_id)
@@ -399,7 +402,7 @@ def add_file(
     content_type = sniff_content_type(data)
     size = image_size(data) if content_type.startswith("image/") else None
     file = DriveFile(
-        id=new_id(),
+        id=file_id or new_id(),
         project_id=project_id,
         folder_id=folder_id or None,
         file_name=name,

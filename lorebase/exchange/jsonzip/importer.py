@@ -25,6 +25,7 @@ Rules (api-reference.md §2.3, Document360's portal documentation):
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,11 +122,14 @@ def import_export(
     blobs: BlobStore | None = None,
     base_url: str = "",
     progress: Progress | None = None,
+    media_seed: str | None = None,
 ) -> ImportLog:
     """Add the archive's content to the project in `session`'s transaction (not committed).
 
     Raises `ImportRejected` (or the reader's `ArchiveError` for a media file it cannot read)
     with nothing written to the blob store; the caller rolls the transaction back.
+    `media_seed` (the job id) makes the media files' ids, hence their blob keys, the same on
+    every attempt of one import: a retry after a crashed attempt overwrites what it wrote.
     """
     archive = opened.archive
     log = ImportLog()
@@ -134,7 +138,9 @@ def import_export(
     for ws in archive.workspaces:
         _check_texts(ws)
     try:
-        media_urls = _import_media(session, project_id, opened, blobs, base_url, user_id, log)
+        media_urls = _import_media(
+            session, project_id, opened, blobs, base_url, user_id, log, media_seed
+        )
         rewrite = _MediaRewriter(media_urls)
         taken_categories = _taken_ids(session, Category, _all_category_ids(archive.workspaces))
         taken_articles = _taken_ids(session, Article, _all_article_ids(archive.workspaces))
@@ -345,6 +351,7 @@ def _create_workspace(session: Session, target: _Target, ws: WorkspaceData, log:
 
 # --------------------------------------------------------------------------- media
 
+_MEDIA_IDS = uuid.UUID("7f3c1e52-8a4b-4d0e-9b1f-2c6d5e4a3b21")  # namespace of seeded ids
 _URL = re.compile(r"""https?://[^\s"'<>()\[\]]+""")
 
 
@@ -380,6 +387,7 @@ def _import_media(
     base_url: str,
     user_id: str | None,
     log: ImportLog,
+    seed: str | None,
 ) -> dict[str, str]:
     media = opened.archive.media
     if not media:
@@ -405,6 +413,7 @@ def _import_media(
             file_name=name,
             data=opened.media_bytes(path),
             user_id=user_id,
+            file_id=str(uuid.uuid5(_MEDIA_IDS, f"{seed}/{path}")) if seed else None,
         )
         log.blob_keys.append(stored.blob_key)
         urls[path] = drive.media_url(base_url, project_id, stored.id, stored.file_name)
