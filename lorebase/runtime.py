@@ -21,15 +21,18 @@ class Runtime:
     # Plain reads (an export): never take SQLite's write lock, so they run beside writers.
     read_session_factory: sessionmaker[Session]
     blobs: BlobStore
+    # Signs download and media URLs (read once: a file read per request would add up).
+    secret: bytes
 
 
 def make_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
     engine = engine or make_engine(settings.resolved_database_url())
+    secret = settings.resolved_secret()
     blobs = blob_store_from_url(
         settings.storage_url,
         data_dir=settings.data_dir,
         base_url=settings.public_base_url,
-        secret=settings.resolved_secret(),
+        secret=secret,
     )
     # The job kinds must be registered wherever jobs run: serve, worker and the CLI.
     import lorebase.exchange.tasks  # noqa: F401
@@ -40,4 +43,5 @@ def make_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
         make_session_factory(engine),
         make_session_factory(engine, writer=False),
         blobs,
+        secret,
     )

@@ -41,7 +41,7 @@ def serve_media(
     with readers() as session:
         private = drive.project_is_private(session, project_id)
         if private and not drive.verify_media_signature(
-            runtime.settings.resolved_secret(), project_id, file_id, file_name, se, sig, time.time()
+            runtime.secret, project_id, file_id, file_name, se, sig, time.time()
         ):
             return fail(403, "This media link is unsigned, invalid or expired; ask for a new one.")
         try:
@@ -87,11 +87,12 @@ def signed_content(
         return response
     if not drive.project_is_private(session, project_id):
         return response
-    settings = request.app.state.runtime.settings
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
     text = drive.sign_media_urls(
         body.decode("utf-8"),
         settings.public_base_url,
-        settings.resolved_secret(),
+        runtime.secret,
         settings.media_url_ttl,
         time.time(),
     )

@@ -53,11 +53,12 @@ def _runtime(request: Request) -> Runtime:
 
 def media_links(request: Request, session: Session, project_id: str, sign: bool) -> kb.MediaLinks:
     """File URLs for this response: signed only when asked and the project is private."""
-    settings = _runtime(request).settings
+    runtime = _runtime(request)
+    settings = runtime.settings
     if sign and kb.project_is_private(session, project_id):
         return kb.MediaLinks(
             settings.public_base_url,
-            settings.resolved_secret(),
+            runtime.secret,
             settings.media_url_ttl,
             time.time(),
         )
