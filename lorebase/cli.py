@@ -315,17 +315,17 @@ RemoteUrl = Annotated[
     typer.Option(
         "--url",
         envvar="LOREBASE_URL",
-        help="Base URL of a running Lorebase server: work remotely through its API instead of "
-        "a local database (LOREBASE_URL).",
+        help="Base URL of a running Lorebase server: work through its API instead of a local "
+        "database.",
     ),
 ]
 RemoteToken = Annotated[
     str | None,
-    typer.Option("--token", envvar="LOREBASE_TOKEN", help="API token for --url (LOREBASE_TOKEN)."),
+    typer.Option("--token", envvar="LOREBASE_TOKEN", help="API token of the project, for --url."),
 ]
 ProjectOption = Annotated[
     str | None,
-    typer.Option(help="Project id, local mode (default: the first project, as `token create`)."),
+    typer.Option(help="Project id, in local mode (default: the first project)."),
 ]
 
 POLL_SECONDS = 0.25

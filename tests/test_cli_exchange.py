@@ -7,6 +7,7 @@ import io
 import os
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 from lorebase.cli import app
 from lorebase.db.models import Job
+from lorebase.jobs import queue
 from lorebase.kb import workspaces
 from tests.api.v2.test_project_exchange import index_of, titles
 from tests.e2e.test_live_server import Server, free_port, run_cli
@@ -197,6 +199,23 @@ def test_local_import_refuses_an_unknown_importer(project, tmp_path):
     assert result.exit_code == 2
     assert "You are not authorized to perform this activity." in result.stderr
     assert jobs(project, "import") == []
+
+
+def test_a_queued_job_is_claimed_by_id_once(project):
+    """What lets the command run its own job while a server's workers share the queue."""
+    factory = project.client.app.state.runtime.session_factory
+    lease = timedelta(seconds=60)
+    with project.session() as session:
+        job_id = queue.enqueue(session, project.project_id, "export", {}).id
+
+    claimed = queue.claim_job(factory, job_id, "cli", lease)
+
+    assert claimed is not None and claimed.status == queue.IN_PROGRESS
+    assert claimed.lease_owner == "cli" and claimed.attempts == 1
+    assert claimed.started_at is not None
+    assert queue.claim_job(factory, job_id, "server", lease) is None
+    assert queue.complete(factory, job_id, "cli", None)
+    assert queue.claim_job(factory, job_id, "cli", lease) is None
 
 
 # --------------------------------------------------------------------------- remote mode
