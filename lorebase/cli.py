@@ -50,8 +50,10 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="Lorebase: a self-hosted Document360-compatible KB.")
 token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage team accounts.")
+project_app = typer.Typer(no_args_is_help=True, help="Project settings.")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
+app.add_typer(project_app, name="project")
 err = Console(stderr=True)
 
 DataDir = Annotated[
@@ -241,6 +243,34 @@ def token_revoke(
         with transaction(factory) as session:
             revoked = tokens.revoke_token(session, token)
             err.print(f"Revoked token {revoked.name} ({revoked.id}).")
+    except KbError as error:
+        _fail(error.message)
+
+
+@project_app.command("privacy")
+def project_privacy(
+    visibility: Annotated[
+        str,
+        typer.Argument(
+            help="'private': media only through signed, expiring URLs (appendSASToken); "
+            "'public': media URLs work for anyone who has them."
+        ),
+    ],
+    project: Annotated[
+        str | None, typer.Option(help="Project id (default: the first project).")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Make the project's media private or public."""
+    if visibility not in ("private", "public"):
+        _fail("Say 'private' or 'public'.")
+    url, _ = _prepare(_settings(data_dir, database_url))
+    factory = make_session_factory(make_engine(url, pooled=False))
+    try:
+        with transaction(factory) as session:
+            changed = workspaces.set_privacy(session, project, visibility == "private")
+            err.print(f"Project {changed.name} ({changed.id}) is now {visibility}.")
     except KbError as error:
         _fail(error.message)
 

@@ -89,3 +89,20 @@ def test_demo_loads_a_two_language_knowledge_base(tmp_path: Path, database_url: 
     result = run_cli("demo", "--data-dir", str(tmp_path), env=env_for(database_url))
     assert result.returncode == 0, result.stderr
     assert "Loaded the demo" in result.stderr
+
+
+def test_project_privacy_switches_the_setting(tmp_path: Path, database_url: str) -> None:
+    from sqlalchemy import select
+
+    from lorebase.db.engine import make_engine, make_session_factory, transaction
+    from lorebase.db.models import Project
+
+    env = env_for(database_url)
+    made = run_cli("project", "privacy", "private", "--data-dir", str(tmp_path), env=env)
+    assert made.returncode == 0, made.stderr
+    assert "is now private" in made.stderr
+    factory = make_session_factory(make_engine(database_url, pooled=False))
+    with transaction(factory) as session:
+        assert session.scalars(select(Project.is_private)).one() is True
+    wrong = run_cli("project", "privacy", "secret", "--data-dir", str(tmp_path), env=env)
+    assert wrong.returncode == 2 and "private" in wrong.stderr

@@ -284,7 +284,7 @@ def import_log(job: Job) -> dict[str, Any] | None:
             "message": entry.get("message"),
             "cancel_operation": entry.get("type") == queue.MESSAGE_ERROR,
         }
-        for entry in [*result.get("messages", []), *job.messages]
+        for entry in [*job.messages, *result.get("messages", [])]
     ]
     if job.status == queue.QUEUED and not messages:
         return None

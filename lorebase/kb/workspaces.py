@@ -228,6 +228,13 @@ def find_project(session: Session, project_id: str | None) -> Project:
     return project
 
 
+def set_privacy(session: Session, project_id: str | None, private: bool) -> Project:
+    """Private projects hand out media only through signed, expiring URLs (formats.md §5)."""
+    project = find_project(session, project_id)
+    project.is_private = private
+    return project
+
+
 _ARTICLE_STAMP = (
     select(ProjectVersion.id, ProjectVersion.content_stamp)
     .join(Article, Article.project_version_id == ProjectVersion.id)
