@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # Exports a project may start per UTC day (Document360 allows 2); 0 means unlimited.
     export_daily_limit: int = Field(default=2, ge=0)
+    # Export ZIPs older than this are deleted when the project's next export completes;
+    # 0 keeps them forever.
+    export_retention_days: int = Field(default=7, ge=0)
     # How long a signed export download URL stays valid (v3 documents 30 minutes).
     download_url_ttl: int = Field(default=1800, ge=10)
     # How long a signed media URL stays valid (the spec's SAS example spans about 20 minutes).

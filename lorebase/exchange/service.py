@@ -5,7 +5,7 @@ job is queued, so that a bad request is a clear 400 and never a failed job."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -300,3 +300,19 @@ def import_log(job: Job) -> dict[str, Any] | None:
 def export_download_name(job: Job) -> str:
     stamp = (job.finished_at or job.created_at).strftime("%Y-%m-%d")
     return f"lorebase-export-{stamp}-{job.id[:8]}.zip"
+
+
+def expired_exports(session: Session, project_id: str, days: int) -> list[Job]:
+    """The project's completed exports older than `days` whose ZIP is still kept."""
+    cutoff = utcnow() - timedelta(days=days)
+    return list(
+        session.scalars(
+            select(Job).where(
+                Job.project_id == project_id,
+                Job.kind == EXPORT,
+                Job.status == queue.COMPLETED,
+                Job.result_key.is_not(None),
+                Job.finished_at < cutoff,
+            )
+        )
+    )

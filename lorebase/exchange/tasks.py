@@ -24,7 +24,7 @@ from lorebase.exchange.fetch import FetchError, download
 from lorebase.exchange.jsonzip.importer import ImportRejected, discard_blobs, import_export
 from lorebase.exchange.jsonzip.reader import ArchiveError, open_export
 from lorebase.exchange.jsonzip.writer import write_json_zip
-from lorebase.exchange.service import EXPORT, IMPORT, ExportOptions
+from lorebase.exchange.service import EXPORT, IMPORT, ExportOptions, expired_exports
 from lorebase.jobs.worker import JobContext, JobReleased, register
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes: each one is a transaction
@@ -84,6 +84,8 @@ def run_export(context: JobContext) -> str:
             modified_before=options.modified_before,
             progress=_reporter(context),
         )
+    if runtime.settings.export_retention_days:
+        _purge_old_exports(context)
     context.result = {
         "workspaces": summary.workspaces,
         "categories": summary.categories,
@@ -92,6 +94,19 @@ def run_export(context: JobContext) -> str:
         "files": summary.files,
     }
     return key
+
+
+def _purge_old_exports(context: JobContext) -> None:
+    """Delete the project's export ZIPs past the retention period; their status then answers
+    no download_url (the link would lead nowhere)."""
+    runtime = context.require_runtime()
+    with transaction(runtime.session_factory) as session:
+        for job in expired_exports(
+            session, context.project_id, runtime.settings.export_retention_days
+        ):
+            if job.result_key:
+                runtime.blobs.delete(job.result_key)
+            job.result_key = None
 
 
 @register(IMPORT)

@@ -382,3 +382,18 @@ def test_import_from_url_when_private_addresses_are_allowed(project, zip_server)
     status = import_status(project, response.json()["id"])
     assert status["status"] == "Completed", status
     assert status["import_documentation_log"]["articles"] == 2
+
+
+def test_old_export_zips_are_deleted_when_the_next_export_completes(project):
+    first = start_export(project, {"entity": "Project"})
+    drain(project)
+    with project.session() as session:
+        job = session.get(Job, first)
+        job.finished_at = job.finished_at - timedelta(days=8)
+    second = start_export(project, {"entity": "Project"})
+    drain(project)
+    blobs = project.client.app.state.runtime.blobs
+    assert list(blobs.list("exports/")) == [f"exports/{project.project_id}/{second}.zip"]
+    assert export_status(project, first) | {"download_url": None} == export_status(project, first)
+    assert export_status(project, first)["status"] == "Completed"
+    assert export_status(project, second)["download_url"]
