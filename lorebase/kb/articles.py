@@ -361,6 +361,7 @@ def fork_article(
         raise Invalid(
             f"Cannot fork version number {version_number}, it does not exist in your project."
         ) from None
+    tr.title = rev.title  # the translation carries its latest revision's title
     search.index_article_language(session, located.article, tr)
     workspaces.touch(session, located.scope.id)
     return rev

@@ -555,6 +555,10 @@ def _translation_for_write(
         return tr
     default = session.get(CategoryTranslation, (category.id, scope.default_language))
     name = default.name if default else "Untitled"
+    # Slugs are unique per language: another category may already use this one in `code`.
+    slug = unique_slug(
+        default.slug if default else slugify(name), _taken_slugs(session, scope.id, code)
+    )
     if _has_body(category):
         source = category_revisions.read(
             session, category.id, scope.default_language, scope.default_language, published=False
@@ -563,7 +567,7 @@ def _translation_for_write(
             session,
             category.id,
             code,
-            translation={"name": name, "slug": default.slug if default else slugify(name)},
+            translation={"name": name, "slug": slug},
             revision={
                 "title": source.revision.title if source else name,
                 "content": source.revision.content if source else None,
@@ -575,7 +579,7 @@ def _translation_for_write(
         category_id=category.id,
         language_code=code,
         name=name,
-        slug=default.slug if default else slugify(name),
+        slug=slug,
     )
     session.add(tr)
     session.flush()
@@ -784,7 +788,8 @@ def update_settings(
     if changes.get("slug"):
         wanted = slugify(changes["slug"])
         if wanted != tr.slug:
-            changes["slug"] = unique_slug(wanted, _taken_slugs(session, located.scope.id, code))
+            wanted = unique_slug(wanted, _taken_slugs(session, located.scope.id, code))
+        changes["slug"] = wanted  # always stored as a slug, even when unchanged
     if changes.get("related_articles"):
         check_related_articles(session, located.scope.id, changes["related_articles"])
     apply_settings(tr, changes)

@@ -14,7 +14,6 @@ from lorebase.kb.revisions import article_revisions
 
 _TAG = re.compile(r"<[^>]+>")
 _MARKUP = re.compile(r"[#*_`>|~\[\]()!-]{1,}")
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -23,7 +22,8 @@ def plain_text(body: str | None) -> str:
     if not body:
         return ""
     without_tags = html.unescape(_TAG.sub(" ", body))
-    return _SPACE.sub(" ", _MARKUP.sub(" ", without_tags)).strip()
+    # split/join collapses whitespace like `\s+` does, and faster (bulk imports call this).
+    return " ".join(_MARKUP.sub(" ", without_tags).split())
 
 
 def index_article_language(session: Session, article: Article, tr: ArticleTranslation) -> None:

@@ -28,11 +28,11 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -70,6 +70,7 @@ TITLE_MAX = 500
 SLUG_MAX = 200
 CODE_MAX = 20
 CHUNK = 1000
+FLUSH_ITEMS = 500
 PROGRESS_EVERY = 250
 
 Progress = Callable[[int, int], None]
@@ -103,6 +104,9 @@ class _Target:
 
 @dataclass
 class _Rows:
+    """Rows waiting to be inserted, flushed every FLUSH_ITEMS items so that an import's
+    memory does not grow with the number of rows it writes."""
+
     categories: list[dict[str, Any]] = field(default_factory=list)
     category_translations: list[dict[str, Any]] = field(default_factory=list)
     category_revisions: list[dict[str, Any]] = field(default_factory=list)
@@ -110,6 +114,27 @@ class _Rows:
     article_translations: list[dict[str, Any]] = field(default_factory=list)
     article_revisions: list[dict[str, Any]] = field(default_factory=list)
     search_entries: list[dict[str, Any]] = field(default_factory=list)
+    category_count: int = 0
+    article_count: int = 0
+    pending: int = 0
+
+    def flush(self, session: Session) -> None:
+        # Table by table, parents first: categories are visited depth-first, so a parent's
+        # row is always in an earlier flush or earlier in the same list as its children's.
+        for model, items in (
+            (Category, self.categories),
+            (CategoryTranslation, self.category_translations),
+            (CategoryRevision, self.category_revisions),
+            (Article, self.articles),
+            (ArticleTranslation, self.article_translations),
+            (ArticleRevision, self.article_revisions),
+            (SearchEntry, self.search_entries),
+        ):
+            if items:
+                # Core executemany: the ORM's bulk path costs more per row for nothing here.
+                session.execute(insert(cast(Table, model.__table__)), items)
+                items.clear()
+        self.pending = 0
 
 
 def import_export(
@@ -141,7 +166,7 @@ def import_export(
         media_urls = _import_media(
             session, project_id, opened, blobs, base_url, user_id, log, media_seed
         )
-        rewrite = _MediaRewriter(media_urls)
+        rewrite = _MediaRewriter(media_urls, archive.media_sources)
         taken_categories = _taken_ids(session, Category, _all_category_ids(archive.workspaces))
         taken_articles = _taken_ids(session, Article, _all_article_ids(archive.workspaces))
         total = sum(_count(ws) for ws in archive.workspaces)
@@ -159,7 +184,7 @@ def import_export(
             _create_workspace(session, target, ws, log)
             builder.workspace(session, ws, target, rows)
             log.languages.update(target.codes.values())
-        _insert_all(session, rows)
+        rows.flush(session)
         for target in targets:
             workspaces.touch(session, target.workspace.id)
         session.flush()
@@ -169,8 +194,8 @@ def import_export(
         discard_blobs(blobs, log.blob_keys)
         log.blob_keys.clear()
         raise
-    log.categories = len(rows.categories)
-    log.articles = len(rows.articles)
+    log.categories = rows.category_count
+    log.articles = rows.article_count
     log.messages.append(
         (
             MESSAGE_INFO,
@@ -356,9 +381,14 @@ _URL = re.compile(r"""https?://[^\s"'<>()\[\]]+""")
 
 
 class _MediaRewriter:
-    """Rewrites URLs of imported media (matched by path, else by a unique file name)."""
+    """Rewrites URLs of imported media: the exact URL path a Lorebase manifest names for the
+    file, else a URL ending with the file's path below `Media/`, else a unique file name
+    (Document360's exports link media by CDN URLs that end with the file name)."""
 
-    def __init__(self, urls: dict[str, str]) -> None:
+    def __init__(self, urls: dict[str, str], sources: dict[str, str]) -> None:
+        self.by_source = {
+            unquote(sources[path]).lower(): url for path, url in urls.items() if path in sources
+        }
         self.by_path = {path.lower(): url for path, url in urls.items()}
         names: dict[str, list[str]] = {}
         for path, url in urls.items():
@@ -373,6 +403,8 @@ class _MediaRewriter:
     def _replace(self, match: re.Match[str]) -> str:
         url = match.group(0)
         path = unquote(urlsplit(url).path).lower()
+        if path in self.by_source:
+            return self.by_source[path]
         for known, new in self.by_path.items():
             if path.endswith("/" + known):
                 return new
@@ -445,8 +477,19 @@ class _Builder:
         self.total = total
         self.done = 0
         self.now = utcnow()
+        self.sequence = 0
 
-    def _tick(self) -> None:
+    def _next_created_at(self) -> datetime:
+        """A microsecond apart per item, in the archive's order: siblings with the same Order
+        (possible in Lorebase and in Document360 data) then keep their order, since the tree
+        sorts by position, then creation time."""
+        self.sequence += 1
+        return self.now + timedelta(microseconds=self.sequence)
+
+    def _tick(self, session: Session, rows: _Rows) -> None:
+        rows.pending += 1
+        if rows.pending >= FLUSH_ITEMS:
+            rows.flush(session)
         self.done += 1
         if self.progress is not None and self.done % PROGRESS_EVERY == 0:
             self.progress(self.done, self.total)
@@ -464,6 +507,7 @@ class _Builder:
             hidden = category.hidden
             if hidden is None:
                 hidden = next((t.hidden for t in category.translations if t.hidden), False)
+            rows.category_count += 1
             rows.categories.append(
                 {
                     "id": cid,
@@ -475,7 +519,7 @@ class _Builder:
                     "hidden": bool(hidden),
                     "icon": category.icon,
                     "created_by": self.user_id,
-                    "created_at": self.now,
+                    "created_at": self._next_created_at(),
                     "modified_at": self.now,
                 }
             )
@@ -503,19 +547,20 @@ class _Builder:
                     rows.category_revisions.append(
                         self._revision_row("category_id", cid, code, rev, public, content_type)
                     )
-            self._tick()
+            self._tick(session, rows)
             for article in category.articles:
-                self._article(article, workspace_id, cid, target, article_slugs, rows)
+                self._article(session, article, workspace_id, cid, target, article_slugs, rows)
             for child in category.children:
                 add_category(child, cid)
 
         for category in ws.categories:
             add_category(category, None)
         for article in ws.articles:
-            self._article(article, workspace_id, None, target, article_slugs, rows)
+            self._article(session, article, workspace_id, None, target, article_slugs, rows)
 
     def _article(
         self,
+        session: Session,
         article: ArticleData,
         workspace_id: str,
         category_id: str | None,
@@ -527,6 +572,7 @@ class _Builder:
         self.taken_articles.add(aid)
         content_type = next((t.content_type for t in article.translations), 0)
         hidden = next((t.hidden for t in article.translations if t.hidden is not None), False)
+        rows.article_count += 1
         rows.articles.append(
             {
                 "id": aid,
@@ -537,7 +583,7 @@ class _Builder:
                 "article_type": 0,
                 "hidden": bool(hidden),
                 "created_by": self.user_id,
-                "created_at": self.now,
+                "created_at": self._next_created_at(),
                 "modified_at": self.now,
             }
         )
@@ -566,10 +612,13 @@ class _Builder:
                 rows.article_revisions.append(row)
                 by_number[rev.version_number] = row
             wanted = {"latest": latest, "published": public} if public else {"latest": latest}
+            texts: dict[int, str] = {}  # latest and published are often the same revision
             for kind, number in wanted.items():
                 source = by_number.get(number)
                 if source is None:
                     continue
+                if number not in texts:
+                    texts[number] = plain_text(source["content"] or source["html_content"])
                 rows.search_entries.append(
                     {
                         "article_id": aid,
@@ -578,10 +627,10 @@ class _Builder:
                         "kind": kind,
                         "version_number": number,
                         "title": source["title"],
-                        "body": plain_text(source["content"] or source["html_content"]),
+                        "body": texts[number],
                     }
                 )
-        self._tick()
+        self._tick(session, rows)
 
     def _revisions(self, tr: TranslationData, title: str) -> tuple[int, int, list[RevisionData]]:
         """(public version, latest version, revisions) of one language of an item."""
@@ -666,20 +715,3 @@ class _Slugs:
         slug = unique_slug(wanted, taken)
         taken.add(slug)
         return slug
-
-
-def _insert_all(session: Session, rows: _Rows) -> None:
-    # Parents before children: categories are listed depth-first, so a parent's row is always
-    # in an earlier or the same chunk as its children's rows.
-    plan: list[tuple[Any, list[dict[str, Any]]]] = [
-        (Category, rows.categories),
-        (CategoryTranslation, rows.category_translations),
-        (CategoryRevision, rows.category_revisions),
-        (Article, rows.articles),
-        (ArticleTranslation, rows.article_translations),
-        (ArticleRevision, rows.article_revisions),
-        (SearchEntry, rows.search_entries),
-    ]
-    for model, items in plan:
-        for chunk in _chunks(items):
-            session.execute(insert(model), chunk)

@@ -55,6 +55,7 @@ CONTENT_TYPES: dict[str, int] = {"markdown": 0, "wysiwyg": 1, "html": 1, "block"
 _RATIO_MIN_SIZE = 64 * 1024
 _MAX_DEPTH = 64
 _CHUNK = 64 * 1024
+MANIFEST_NAME = "lorebase-manifest.json"
 _INDEX_RE = re.compile(r"^(?P<slug>.+)_(?:categories|category)_articles\.json$", re.IGNORECASE)
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
@@ -127,6 +128,8 @@ class ExportArchive:
     workspaces: list[WorkspaceData] = field(default_factory=list)
     media: dict[str, str] = field(default_factory=dict)
     """Path below `Media/` (e.g. ``Images/logo.png``) -> the ZIP entry name."""
+    media_sources: dict[str, str] = field(default_factory=dict)
+    """Lorebase manifest: path below `Media/` -> the URL path bodies link that file by."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -353,18 +356,25 @@ def _translation_from_json(
     code = _opt_str(obj, "Code", where)
     if not code:
         raise ArchiveError(f"{where}: a language entry has no 'Code'.")
+    content = _opt_str(obj, "Content", where)
+    revisions = _revisions(obj, where)
+    latest_version = _opt_int(obj, "LatestVersion", where)
+    for rev in revisions or []:
+        # `Content` repeats the latest revision's body: keep one copy of large bodies.
+        if rev.version_number == latest_version and rev.content == content:
+            content = rev.content
     return TranslationData(
         code=code,
         title=_opt_str(obj, "Title", where) or "",
         slug=_opt_str(obj, "Slug", where) or "",
-        content=_opt_str(obj, "Content", where),
+        content=content,
         content_type=_content_type(obj.get("ContentType"), default_type, where, warnings),
         seo_title=_opt_str(obj, "SeoTitle", where),
         description=_opt_str(obj, "Description", where),
         hidden=_opt_bool(obj, "Hidden", where),
         public_version=_opt_int(obj, "PublicVersion", where),
-        latest_version=_opt_int(obj, "LatestVersion", where),
-        revisions=_revisions(obj, where),
+        latest_version=latest_version,
+        revisions=revisions,
     )
 
 
@@ -463,6 +473,7 @@ class _Reader:
                     "",
                 )
                 indexes.append((name, folder, slug))
+        self._media_sources()
         if not indexes:
             raise ArchiveError(
                 "No index file found: a Document360 export holds "
@@ -472,6 +483,23 @@ class _Reader:
         for name, folder, slug in sorted(indexes):
             self.out.workspaces.append(self._workspace(name, folder, slug))
         return self.out
+
+    def _media_sources(self) -> None:
+        """Read the media map of a Lorebase manifest; anything unexpected is only a warning
+        (the manifest is an extension: the archive imports without it)."""
+        if MANIFEST_NAME not in self.zf.entries:
+            return
+        try:
+            manifest = self.zf.json(MANIFEST_NAME)
+        except ArchiveError as exc:
+            self.out.warnings.append(f"The Lorebase manifest was ignored: {exc}")
+            return
+        items = manifest.get("media") if isinstance(manifest, dict) else None
+        for item in items if isinstance(items, list) else []:
+            path = item.get("path") if isinstance(item, dict) else None
+            source = item.get("source") if isinstance(item, dict) else None
+            if isinstance(path, str) and isinstance(source, str) and path.startswith("Media/"):
+                self.out.media_sources[path.removeprefix("Media/")] = source
 
     def _find(self, folder: str, kind: str, path: str, where: str) -> str:
         prefix = f"{folder}/" if folder else ""

@@ -27,8 +27,9 @@ for a lossless round trip):
 * `Hidden: true` on index category nodes that are hidden (only then);
 * in the index, a top-level `Articles` list (same entry shape as a node's) only when the
   workspace has articles outside any category, which Document360 has no place for;
-* `lorebase-manifest.json` at the root: `format`, `format_version`, `created_at` and, for
-  every other entry, its `path`, `size` and `sha256` (computed while the entry is streamed).
+* `lorebase-manifest.json` at the root: `format`, `format_version`, `created_at`, for
+  every other entry its `path`, `size` and `sha256` (computed while the entry is streamed),
+  and `media`: for each `Media/` entry the `source` path of the URL bodies link it by.
 
 Content rules: `Content` is the body source of the latest revision in the item's own editor
 (Markdown for Markdown items, HTML otherwise), merge codes (`{{variable.X}}`, snippets,
@@ -54,6 +55,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,6 +78,7 @@ MANIFEST_NAME = "lorebase-manifest.json"
 PAGE_TYPES = (1, 2)
 BATCH = 200
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_PATH_CHARS = re.compile(r"[/\\\x00-\x1f]+")
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 Progress = Callable[[int, int], None]
@@ -123,13 +126,18 @@ class _ArticleRef:
 
 
 class _Names:
-    """File names unique within one folder, case-insensitively: slug, slug-2, slug-3 …"""
+    """File names unique within one folder, case-insensitively: slug, slug-2, slug-3 …
 
-    def __init__(self) -> None:
+    Article and category files are named from slugs, reduced to safe ASCII; media keep their
+    Drive names (`keep_names`), only '/' and '\\' replaced, so that their URLs still name them.
+    """
+
+    def __init__(self, keep_names: bool = False) -> None:
         self._taken: set[str] = set()
+        self._unsafe = _PATH_CHARS if keep_names else _UNSAFE
 
     def claim(self, wanted: str, suffix: str = "") -> str:
-        base = _UNSAFE.sub("-", wanted).strip("-.") or "untitled"
+        base = self._unsafe.sub("-", wanted).strip("-. ") or "untitled"
         name, n = base, 1
         while (name + suffix).lower() in self._taken:
             n += 1
@@ -288,10 +296,10 @@ def write_json_zip(
                     done += 1
                     if progress is not None:
                         progress(done, total)
-        for key, name in media:
+        for entry in media:
             assert blobs is not None
-            with blobs.open_reader(key) as source:
-                archive.write_stream(name, source)
+            with blobs.open_reader(entry.blob_key) as source:
+                archive.write_stream(entry.name, source)
             summary.media += 1
             done += 1
             if progress is not None:
@@ -304,6 +312,9 @@ def write_json_zip(
             "files": [
                 {"path": e.path, "size": e.size, "sha256": e.sha256} for e in archive.entries
             ],
+            # Which file each media URL in the bodies names: an import rewrites them exactly,
+            # even where two files share a name.
+            "media": [{"path": e.name, "source": e.source} for e in media],
         }
         archive.write_json(MANIFEST_NAME, manifest, streamed=True, record=False)
     finally:
@@ -311,19 +322,27 @@ def write_json_zip(
     return summary
 
 
-def _media_plan(session: Session, project_id: str) -> list[tuple[str, str]]:
-    """(blob key, ZIP entry name) of every Drive file, names unique within each folder."""
+@dataclass
+class _MediaEntry:
+    blob_key: str
+    name: str  # the ZIP entry
+    source: str  # the path of the file's Lorebase media URL, as bodies link to it
+
+
+def _media_plan(session: Session, project_id: str) -> list[_MediaEntry]:
+    """Every Drive file of the project, named as in the Drive, unique within each folder."""
     from lorebase.kb import drive  # the Drive owns media files
 
-    names: dict[tuple[str, ...], _Names] = defaultdict(_Names)
-    plan: list[tuple[str, str]] = []
+    names: dict[tuple[str, ...], _Names] = defaultdict(lambda: _Names(keep_names=True))
+    plan: list[_MediaEntry] = []
     for file, folders in drive.project_files(session, project_id):
-        parts = [_UNSAFE.sub("-", title).strip("-.") or "folder" for title in folders]
+        parts = [_PATH_CHARS.sub("-", t).strip("-. ") or "folder" for t in folders]
         stem, dot, suffix = file.file_name.rpartition(".")
         if not dot:
             stem, suffix = file.file_name, ""
         name = names[tuple(parts)].claim(stem, f".{suffix}" if suffix else "")
-        plan.append((file.blob_key, "/".join(["Media", *parts, name])))
+        source = urlsplit(drive.media_url("", project_id, file.id, file.file_name)).path
+        plan.append(_MediaEntry(file.blob_key, "/".join(["Media", *parts, name]), source))
     return plan
 
 
@@ -532,17 +551,21 @@ def _plan(
         refs.append(
             _ArticleRef(art.id, art.category_id, art.position, art.content_type, art.hidden)
         )
-    article_names = _Names()
     root_articles: list[_ArticleRef] = []
     for ref in refs:
-        ref.path = article_names.claim(article_slugs[ref.id], ".json")
         (nodes[ref.category_id].articles if ref.category_id else root_articles).append(ref)
+    # File names are handed out in the index's order (the tree, then the root articles), so
+    # that they depend on the tree only, not on when each article was created.
+    article_names = _Names()
+    in_order = [ref for node in in_tree for ref in node.articles] + root_articles
+    for ref in in_order:
+        ref.path = article_names.claim(article_slugs[ref.id], ".json")
 
     return _Plan(
         langs=langs,
         roots=roots,
         root_articles=root_articles,
-        articles=refs,
+        articles=in_order,
         pages=pages,
         category_count=len(in_tree),
         node_languages=node_languages,
