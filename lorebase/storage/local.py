@@ -14,6 +14,9 @@ from urllib.parse import quote, urlencode
 from lorebase.storage import signing
 from lorebase.storage.base import TMP_SEGMENT, BlobNotFoundError, validate_key, validate_prefix
 
+# No write (an export, an upload) stays open this long; a staged file this old was abandoned.
+STALE_STAGING_SECONDS = 24 * 3600
+
 
 class LocalBlobStore:
     def __init__(
@@ -32,6 +35,21 @@ class LocalBlobStore:
         # an atomic rename rather than a copy.
         self._tmp_dir = root / TMP_SEGMENT
         self._tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.sweep_staging()
+
+    def sweep_staging(self, older_than: float = STALE_STAGING_SECONDS) -> int:
+        """Delete staged files a killed writer left behind (never published, never visible);
+        only old ones, since other processes may be writing into the same folder right now."""
+        cutoff = self._clock() - older_than
+        removed = 0
+        for path in self._tmp_dir.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process swept it first
+                continue
+        return removed
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,19 @@ def test_missing_blob_reads_raise_blob_not_found(case: StoreCase) -> None:
 def test_signed_url_refuses_non_positive_expiry(case: StoreCase) -> None:
     with pytest.raises(ValueError):
         case.store.signed_url("media/a.png", 0)
+
+
+def test_local_store_sweeps_staged_files_a_killed_writer_left(tmp_path: Path) -> None:
+    from lorebase.storage import LocalBlobStore
+    from lorebase.storage.local import STALE_STAGING_SECONDS
+
+    staging = tmp_path / "blobs" / ".tmp"
+    staging.mkdir(parents=True)
+    abandoned, fresh = staging / "abandoned", staging / "in-progress"
+    abandoned.write_bytes(b"half an export")
+    fresh.write_bytes(b"someone is writing this")
+    old = abandoned.stat().st_mtime - STALE_STAGING_SECONDS - 60
+    os.utime(abandoned, (old, old))
+    store = LocalBlobStore(tmp_path / "blobs", "http://lorebase.test", b"secret")
+    assert not abandoned.exists() and fresh.exists()
+    assert list(store.list()) == []
