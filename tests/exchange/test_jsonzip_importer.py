@@ -205,3 +205,40 @@ def _walk_data(nodes):
     for node in nodes:
         yield node
         yield from _walk_data(node.children)
+
+
+def test_document360_cdn_media_urls_are_rewritten_to_the_imported_files(project):
+    from lorebase.db.models import ArticleRevision, DriveFile
+
+    index = {
+        "Slug": "docs",
+        "Languages": ["en"],
+        "Categories": [
+            {
+                "Id": "c1",
+                "Title": "Start",
+                "Order": 0,
+                "CategoryType": 0,
+                "Articles": [{"Id": "a1", "Path": "hello.json", "Order": 0}],
+                "SubCategories": [],
+            }
+        ],
+    }
+    cdn = "https://cdn.document360.io/1b2c/Images/Documentation/logo.png"
+    article_file = [
+        {"Code": "en", "Title": "Hello", "Slug": "hello", "Content": f'<p><img src="{cdn}"></p>'}
+    ]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("docs/docs_categories_articles.json", json.dumps(index))
+        archive.writestr("docs/articles/hello.json", json.dumps(article_file))
+        archive.writestr("Media/Images/logo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    blobs = project.client.app.state.runtime.blobs
+    with project.session() as session:
+        target = empty_project(session, ["en"])
+        log = import_bytes(session, target, out.getvalue(), blobs=blobs, base_url="http://kb.test")
+        assert log.media == 1
+        file = session.scalars(select(DriveFile).where(DriveFile.project_id == target)).one()
+        body = session.scalars(select(ArticleRevision.content)).one()
+    assert body == f'<p><img src="http://kb.test/media/{target}/{file.id}/logo.png"></p>'
+    assert blobs.exists(file.blob_key)
