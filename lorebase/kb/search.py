@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from lorebase.db.models import Article, ArticleTranslation, SearchEntry
 from lorebase.kb.revisions import article_revisions
 
+# The text search configuration of migration 0005: 'simple' with accents folded.
+PG_CONFIG = "lorebase_search"
 _TAG = re.compile(r"<[^>]+>")
 _MARKUP = re.compile(r"[#*_`>|~\[\]()!-]{1,}")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -116,14 +118,15 @@ def search_articles(
             f"{w}:*" if i == len(words) - 1 else w for i, w in enumerate(words)
         )
         scope = (
-            "FROM search_entries e, to_tsquery('simple', :q) query "
+            f"FROM search_entries e, to_tsquery('{PG_CONFIG}', :q) query "
             "WHERE e.document @@ query AND e.project_version_id = :pv "
             "AND e.language_code = :lang AND e.kind = :kind"
         )
         rows = session.execute(
             text(
                 "SELECT e.article_id, e.title, e.body, e.version_number, "
-                "ts_headline('simple', e.body, query, 'StartSel=\"\", StopSel=\"\", MaxWords=32') "
+                f"ts_headline('{PG_CONFIG}', e.body, query, "
+                '\'StartSel="", StopSel="", MaxWords=32\') '
                 f"{scope} ORDER BY ts_rank(e.document, query) DESC, e.title "
                 "LIMIT :limit OFFSET :offset"
             ),
