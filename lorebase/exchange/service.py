@@ -48,6 +48,8 @@ class ExportOptions:
     modified_after: datetime | None
     modified_before: datetime | None
     export_type: int = JSON_ZIP
+    # A name of lorebase.exchange.formats.EXPORT_WRITERS ("json" for export_type 0).
+    format: str = "json"
 
     def to_params(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class ExportOptions:
             "modified_after": _iso(self.modified_after),
             "modified_before": _iso(self.modified_before),
             "export_type": self.export_type,
+            "format": self.format,
         }
 
     @classmethod
@@ -72,6 +75,7 @@ class ExportOptions:
             modified_after=_parse(params.get("modified_after")),
             modified_before=_parse(params.get("modified_before")),
             export_type=int(params.get("export_type", JSON_ZIP)),
+            format=str(params.get("format", "json")),
         )
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from lorebase.db.engine import transaction
 from lorebase.exchange.fetch import FetchError, download
+from lorebase.exchange.formats import EXPORT_WRITERS, open_archive
 from lorebase.exchange.jsonzip.importer import ImportRejected, discard_blobs, import_export
-from lorebase.exchange.jsonzip.reader import ArchiveError, open_export
-from lorebase.exchange.jsonzip.writer import write_json_zip
+from lorebase.exchange.jsonzip.reader import ArchiveError
 from lorebase.exchange.service import EXPORT, IMPORT, ExportOptions, expired_exports
 from lorebase.jobs.worker import JobContext, JobReleased, register
 
@@ -71,7 +71,8 @@ def run_export(context: JobContext) -> str:
     options = ExportOptions.from_params(context.params)
     key = export_key(context.project_id, context.job_id)
     with runtime.blobs.open_writer(key) as out, runtime.read_session_factory() as session:
-        summary = write_json_zip(
+        write = EXPORT_WRITERS[options.format]
+        summary = write(
             session,
             context.project_id,
             out,
@@ -145,7 +146,7 @@ def _import(context: JobContext, local: Any) -> dict[str, Any]:
     runtime = context.require_runtime()
     settings = runtime.settings
     params = context.params
-    with open_export(
+    with open_archive(
         local,
         max_total_bytes=settings.import_max_uncompressed_bytes,
         max_ratio=settings.import_max_ratio,
