@@ -1,0 +1,348 @@
+"""Write a project (or part of it) as a Markdown ZIP (v3 `format: "markdown"`).
+
+Layout::
+
+    lorebase-markdown.json                       marker: format, workspaces, their languages
+    _media/<drive folder titles>/<file name>     Drive files, unless media are excluded
+    <workspace-slug>/<article-slug>.md           articles outside any category
+    <workspace-slug>/<category-slug>/index.md    every category, one file per language
+    <workspace-slug>/<category-slug>/<sub-category-slug>/<article-slug>.md
+
+One file per item and language: the first exported language (the workspace's default unless
+filtered) is `<name>.md`, every other one `<name>.<language code>.md` beside it. Folder
+categories get an `index.md` too (with an empty body), so that their names, slugs, order and
+flags survive; page and index categories carry their page body there. Names are reduced to
+safe ASCII without dots (so that `.fr.md` always means the language) and made unique within
+their folder (`-2`, `-3` …); `index` is reserved for the category's own file.
+
+Each file starts with a front matter block between `---` lines, one `key: value` a line,
+every value a JSON scalar (strings quoted as JSON strings, which YAML reads the same):
+`title`, `slug`, `id`, `language`, `order`, `status` (`published` when the latest revision is
+the public one, else `draft`; absent for folder categories), `content_type` (`markdown`,
+`html` or `block`), then `kind` (`article`/`category`), `hidden`, `seo_title`, `description`
+and, for categories, `category_type` (`folder`/`page`/`index`), `icon` and `page_title`.
+
+Bodies are the latest revision's source in the item's own editor: Markdown stays Markdown,
+HTML (WYSIWYG) articles stay HTML inside the `.md` file (their `content_type` says so), merge
+codes (`{{variable.X}}`, snippets, glossary) are kept unresolved. Lorebase media URLs of the
+exported Drive files are rewritten to relative links into `_media/`; with media excluded
+they stay absolute.
+
+Lost in Markdown (use the JSON export for a lossless copy): older revisions and their
+authors and dates; a public version older than the latest draft (the item comes back as a
+draft holding the latest text); Block-editor content of category pages.
+
+Memory: as in the JSON writer (whose planning and batched reads this reuses), the trees and
+one small row per article are held; bodies are read in batches and every entry is streamed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+from urllib.parse import quote, unquote, urlsplit
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import ProjectVersion
+from lorebase.exchange.jsonzip.writer import (
+    _ARTICLE_FILES,
+    _PAGE_FILES,
+    BATCH,
+    PAGE_TYPES,
+    ExportSummary,
+    Progress,
+    _ArticleRef,
+    _batched,
+    _iso,
+    _item_files,
+    _media_plan,
+    _Names,
+    _Node,
+    _Plan,
+    _plan,
+    _Zip,
+)
+from lorebase.storage import BlobStore
+
+FORMAT = "lorebase-markdown"
+FORMAT_VERSION = 1
+MARKER_NAME = "lorebase-markdown.json"
+MEDIA_DIR = "_media"
+CONTENT_TYPE_NAMES = {0: "markdown", 1: "html", 2: "block"}
+CATEGORY_TYPE_NAMES = {0: "folder", 1: "page", 2: "index"}
+INDEX = "index"
+# Lorebase media URLs: absolute, or root-relative `/media/...` (not inside a longer path).
+_MEDIA_URL = re.compile(r"""https?://[^\s"'<>()\[\]]+|(?<![\w.~/-])/media/[^\s"'<>()\[\]]+""")
+# Characters that end a line for some readers although JSON leaves them raw.
+_LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _scalar(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escaped in _LINE_BREAKS.items():
+        text = text.replace(char, escaped)
+    return text
+
+
+def front_matter(fields: dict[str, Any]) -> str:
+    """The `---` block: one `key: <JSON scalar>` per line."""
+    lines = [f"{key}: {_scalar(value)}" for key, value in fields.items()]
+    return "---\n" + "\n".join(lines) + "\n---\n"
+
+
+def _stem(wanted: str) -> str:
+    # No dots: `<name>.<code>.md` must name a language unambiguously.
+    return wanted.replace(".", "-")
+
+
+class _Links:
+    """Rewrites the Lorebase URLs of exported media files to relative links."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        self.sources = sources  # unquoted, lower-cased URL path -> path below `_media/`
+
+    def rewrite(self, body: str | None, depth: int) -> str:
+        if not body:
+            return ""
+        if not self.sources:
+            return body
+        up = "../" * depth
+
+        def replace(match: re.Match[str]) -> str:
+            url = match.group(0)
+            path = self.sources.get(unquote(urlsplit(url).path).lower())
+            if path is None:
+                return url
+            return f"{up}{MEDIA_DIR}/{quote(path, safe='/')}"
+
+        return _MEDIA_URL.sub(replace, body)
+
+
+def write_markdown_zip(
+    session: Session,
+    project_id: str,
+    out: BinaryIO,
+    *,
+    workspace_ids: list[str] | None = None,
+    languages: list[str] | None = None,
+    category_ids: list[str] | None = None,
+    exclude_media: bool = False,
+    blobs: BlobStore | None = None,
+    modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
+    progress: Progress | None = None,
+) -> ExportSummary:
+    """Write the project's knowledge base to `out` as a Lorebase Markdown ZIP.
+
+    The options mean what they mean for `write_json_zip` (same selection of workspaces,
+    languages, category subtrees and modified window). `progress(done, total)` is called
+    after each category, article and media file.
+    """
+    created_at = datetime.now(UTC)
+    summary = ExportSummary()
+    query = select(ProjectVersion).where(ProjectVersion.project_id == project_id)
+    if workspace_ids is not None:
+        query = query.where(ProjectVersion.id.in_(workspace_ids))
+    workspaces = list(
+        session.scalars(query.order_by(ProjectVersion.position, ProjectVersion.created_at))
+    )
+    wanted_langs = {code.lower() for code in languages} if languages is not None else None
+    selected = set(category_ids) if category_ids is not None else None
+    plans = [
+        _plan(session, ws, wanted_langs, selected, modified_after, modified_before)
+        for ws in workspaces
+    ]
+    media = [] if exclude_media or blobs is None else _media_plan(session, project_id)
+    media_paths = [entry.name.removeprefix("Media/") for entry in media]
+    links = _Links(
+        {
+            unquote(entry.source).lower(): path
+            for entry, path in zip(media, media_paths, strict=True)
+        }
+    )
+    total = sum(p.category_count + len(p.articles) for p in plans) + len(media)
+    archive = _Zip(out, created_at)
+    folders = _Names()
+    folders.claim(MEDIA_DIR)
+    folders.claim(MARKER_NAME)
+    listed: list[dict[str, Any]] = []
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    try:
+        for ws, plan in zip(workspaces, plans, strict=True):
+            folder = folders.claim(ws.slug)
+            listed.append({"folder": folder, "slug": ws.slug, "languages": plan.langs})
+            summary.workspaces += 1
+            summary.categories += plan.category_count
+            summary.articles += len(plan.articles)
+            for name, text in _entries(session, plan, folder, links):
+                archive.write_bytes(name, text.encode("utf-8"), record=False)
+                tick()
+        for entry, path in zip(media, media_paths, strict=True):
+            assert blobs is not None
+            with blobs.open_reader(entry.blob_key) as source:
+                archive.write_stream(f"{MEDIA_DIR}/{path}", source)
+            summary.media += 1
+            tick()
+        marker = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created_at": _iso(created_at),
+            "workspaces": listed,
+        }
+        archive.write_bytes(MARKER_NAME, orjson.dumps(marker, option=orjson.OPT_INDENT_2))
+        summary.files = len(archive.zip.infolist())
+    finally:
+        archive.close()
+    return summary
+
+
+def _layout(plan: _Plan, root: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(category id -> its folder, article id -> its path without language and `.md`)."""
+    node_dirs: dict[str, str] = {}
+    article_paths: dict[str, str] = {}
+
+    def place(folder: str, nodes: list[_Node], articles: list[_ArticleRef]) -> None:
+        names = _Names()
+        names.claim(INDEX)
+        for node in nodes:
+            langs = plan.node_languages.get(node.id)
+            wanted = langs[0]["Slug"] if langs else "untitled"
+            node_dirs[node.id] = f"{folder}/{names.claim(_stem(wanted))}"
+        for ref in articles:
+            wanted = ref.path.removesuffix(".json")
+            article_paths[ref.id] = f"{folder}/{names.claim(_stem(wanted))}"
+        for node in nodes:
+            place(node_dirs[node.id], node.children, node.articles)
+
+    place(root, plan.roots, plan.root_articles)
+    return node_dirs, article_paths
+
+
+def _file_name(base: str, code: str | None, langs: list[str]) -> str:
+    if code is None or not langs or code == langs[0]:
+        return f"{base}.md"
+    return f"{base}.{code}.md"
+
+
+def _status(obj: dict[str, Any]) -> str:
+    public = obj.get("PublicVersion") or 0
+    return "published" if public and public == obj.get("LatestVersion") else "draft"
+
+
+def _entries(session: Session, plan: _Plan, root: str, links: _Links) -> Iterator[tuple[str, str]]:
+    """(entry name, file text) of every category and article of one workspace, tree order."""
+    node_dirs, article_paths = _layout(plan, root)
+    in_tree: list[_Node] = []
+
+    def walk(level: list[_Node]) -> None:
+        for node in level:
+            in_tree.append(node)
+            walk(node.children)
+
+    walk(plan.roots)
+    page_ids = {node.id for node in plan.pages}
+    for batch in _batched(in_tree, BATCH):
+        pages = [node for node in batch if node.id in page_ids]
+        bodies = {
+            node.id: {obj["Code"]: obj for obj in objects}
+            for node, (_, objects) in zip(
+                pages, _item_files_of(session, pages, plan, page=True), strict=True
+            )
+        }
+        for node in batch:
+            yield from _category_files(node, node_dirs[node.id], plan, bodies.get(node.id), links)
+    for articles in _batched(plan.articles, BATCH):
+        for ref, (_, objects) in zip(
+            articles, _item_files_of(session, articles, plan, page=False), strict=True
+        ):
+            base = article_paths[ref.id]
+            depth = base.count("/")
+            for obj in objects:
+                title = obj["Title"]
+                fields = {
+                    "title": title,
+                    "slug": obj["Slug"],
+                    "id": ref.id,
+                    "language": obj["Code"],
+                    "order": ref.position,
+                    "status": _status(obj),
+                    "content_type": CONTENT_TYPE_NAMES.get(obj["ContentType"], "markdown"),
+                    "kind": "article",
+                    "hidden": ref.hidden,
+                    # The JSON writer falls back to the title; only a set SEO title is kept.
+                    "seo_title": obj["SeoTitle"] if obj["SeoTitle"] != title else None,
+                    "description": obj["Description"],
+                }
+                text = front_matter(fields) + links.rewrite(obj["Content"], depth)
+                yield _file_name(base, obj["Code"], plan.langs), text
+
+
+def _item_files_of(
+    session: Session, items: list[Any], plan: _Plan, *, page: bool
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    if not items:
+        return iter(())
+    return _item_files(session, items, plan.langs, _PAGE_FILES if page else _ARTICLE_FILES)
+
+
+def _category_files(
+    node: _Node,
+    folder: str,
+    plan: _Plan,
+    bodies: dict[str, dict[str, Any]] | None,
+    links: _Links,
+) -> Iterator[tuple[str, str]]:
+    page = node.category_type in PAGE_TYPES
+    base = f"{folder}/{INDEX}"
+    depth = base.count("/")
+    langs = plan.node_languages.get(node.id, [])
+    common = {
+        "kind": "category",
+        "hidden": node.hidden,
+        "category_type": CATEGORY_TYPE_NAMES.get(node.category_type, "folder"),
+        "icon": node.icon,
+    }
+    if not langs:
+        # No translation in the exported languages: the folder still needs its place.
+        fields = {"id": node.id, "order": node.position, **common}
+        yield _file_name(base, None, plan.langs), front_matter(fields)
+        return
+    for lang in langs:
+        code = lang["Code"]
+        fields = {
+            "title": lang["Title"],
+            "slug": lang["Slug"],
+            "id": node.id,
+            "language": code,
+            "order": node.position,
+        }
+        body = ""
+        if page:
+            obj = (bodies or {}).get(code, {})
+            fields["status"] = _status(obj)
+            fields["content_type"] = CONTENT_TYPE_NAMES.get(lang["ContentType"], "markdown")
+            common_page = {"page_title": obj.get("Title", lang["Title"])}
+            body = links.rewrite(obj.get("Content"), depth)
+        else:
+            common_page = {}
+        fields.update(common)
+        fields["seo_title"] = lang["SeoTitle"]
+        fields["description"] = lang["Description"]
+        fields.update(common_page)
+        yield _file_name(base, code, plan.langs), front_matter(fields) + body
+
+
+__all__ = ["FORMAT", "MARKER_NAME", "front_matter", "write_markdown_zip"]
