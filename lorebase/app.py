@@ -23,6 +23,9 @@ from lorebase.api.v2 import (
     projects,
 )
 from lorebase.api.v2.response_cache import ResponseCache
+from lorebase.api.v3 import errors as v3_errors
+from lorebase.api.v3 import exchange as v3_exchange
+from lorebase.api.v3 import projects as v3_projects
 from lorebase.jobs.worker import start_embedded_workers
 from lorebase.runtime import make_runtime
 from lorebase.settings import Settings
@@ -34,6 +37,8 @@ ROUTERS = (
     merge_codes.router,
     drive.router,
     project_exchange.router,
+    v3_projects.router,
+    v3_exchange.router,
 )
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_session_factory = runtime.read_session_factory
     app.state.response_cache = ResponseCache()
     errors.install(app)
+    v3_errors.install(app)
     # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in
     # each router, so they win; see api-reference.md §1.3.
     for router in ROUTERS:

@@ -8,6 +8,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lorebase.api.v2.envelope import dumps, error_body
+from lorebase.api.v3.envelope import PROBLEM_MEDIA_TYPE, problem_body
 
 
 def inspect_json(value: Any) -> tuple[int, bool]:
@@ -74,7 +75,7 @@ class BodyLimits:
             return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, f"The request body exceeds {self.max_bytes} bytes.")
+            await self._refuse(scope, send, f"The request body exceeds {self.max_bytes} bytes.")
             return
         chunks: list[bytes] = []
         size = 0
@@ -85,7 +86,7 @@ class BodyLimits:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send, f"The request body exceeds {self.max_bytes} bytes.")
+                await self._refuse(scope, send, f"The request body exceeds {self.max_bytes} bytes.")
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -97,7 +98,7 @@ class BodyLimits:
         if body and (content_type.endswith(b"json") or not content_type):
             problem = self._json_problem(body)
             if problem:
-                await self._refuse(send, problem)
+                await self._refuse(scope, send, problem)
                 return
             if content_type in JSON_ALIASES:
                 scope = {**scope, "headers": _with_json_content_type(scope)}
@@ -118,7 +119,7 @@ class BodyLimits:
         limit = self.max_upload_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, f"The upload exceeds {limit} bytes.")
+            await self._refuse(scope, send, f"The upload exceeds {limit} bytes.")
             return
         size = 0
 
@@ -153,14 +154,20 @@ class BodyLimits:
             return "The request body contains a NUL character (\\u0000), which text cannot hold."
         return None
 
-    async def _refuse(self, send: Send, description: str) -> None:
-        payload = dumps(error_body(description, 400))
+    async def _refuse(self, scope: Scope, send: Send, description: str) -> None:
+        # Each API version answers in its own error shape, even this early.
+        path = str(scope.get("path", ""))
+        if path.startswith("/v3/"):
+            body = problem_body(400, description, instance=path)
+            payload, media_type = dumps(body), PROBLEM_MEDIA_TYPE
+        else:
+            payload, media_type = dumps(error_body(description, 400)), "application/json"
         await send(
             {
                 "type": "http.response.start",
                 "status": 400,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", media_type.encode()),
                     (b"content-length", str(len(payload)).encode()),
                 ],
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lorebase.api.limits import UploadTooLarge
 from lorebase.api.v2.envelope import fail
+from lorebase.api.v3 import errors as v3_errors
 from lorebase.kb.errors import Conflict, Forbidden, Invalid, KbError, NotFound
 
 log = logging.getLogger("lorebase.api")
@@ -130,20 +132,39 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile("[^/]+".join(re.escape(part) for part in literal_parts))
 
 
+Handler = Callable[[Request, Any], Awaitable[Response]]
+
+
+def _v2_only(handler: Handler) -> Handler:
+    """This module shapes v2 errors only; /v3 paths get api/v3/errors.py's problem+json."""
+
+    @functools.wraps(handler)
+    async def routed(request: Request, exc: Any) -> Response:
+        if v3_errors.is_v3(request):
+            return v3_errors.problem_for(request, exc)
+        return await handler(request, exc)
+
+    return routed
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(KbError)
+    @_v2_only
     async def _domain(_request: Request, exc: KbError) -> Response:
         return fail(STATUS_OF.get(type(exc), 400), exc.message)
 
     @app.exception_handler(ApiError)
+    @_v2_only
     async def _api(_request: Request, exc: ApiError) -> Response:
         return fail(exc.status, exc.description, exc.headers)
 
     @app.exception_handler(UploadTooLarge)
+    @_v2_only
     async def _upload(_request: Request, exc: UploadTooLarge) -> Response:
         return fail(400, f"The upload exceeds {exc.limit} bytes.")
 
     @app.exception_handler(RequestValidationError)
+    @_v2_only
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:
         return fail(400, describe_validation(list(exc.errors())))
 
@@ -152,11 +173,13 @@ def install(app: FastAPI) -> None:
     # the client's mistake, not a 500.
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
+    @_v2_only
     async def _unstorable(request: Request, exc: Exception) -> Response:
         log.warning("unstorable value on %s %s: %s", request.method, request.url.path, exc)
         return fail(400, unstorable_description(exc))
 
     @app.exception_handler(StarletteHTTPException)
+    @_v2_only
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return fail(404, f"No API route matches {request.method} {request.url.path}.")
@@ -171,6 +194,7 @@ def install(app: FastAPI) -> None:
         return fail(exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
+    @_v2_only
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return fail(500, "Lorebase hit an internal error; the request was not applied.")

@@ -1,0 +1,102 @@
+"""Every v3 failure is application/problem+json (api-reference.md §2.6), while v2 paths keep
+the v2 envelope."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.v3.conftest import assert_problem, bearer, v3_get, v3_post
+
+
+@pytest.mark.parametrize(
+    ("headers", "error"),
+    [
+        ({}, "invalid_request"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "invalid_request"),
+        ({"Authorization": "Bearer"}, "invalid_request"),
+        ({"Authorization": "Bearer lb_not-a-token"}, "invalid_token"),
+    ],
+)
+def test_missing_or_bad_token_is_401_with_a_bearer_challenge(project, headers, error):
+    response = project.client.get("/v3/projects", headers=headers)
+    assert_problem(response, 401, "unauthorized", "UNAUTHORIZED")
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith(f'Bearer error="{error}"')
+    assert "error_description=" in challenge
+
+
+def test_the_v2_api_token_header_is_not_a_v3_credential(project):
+    response = project.client.get("/v3/projects", headers={"api_token": project.token})
+    assert_problem(response, 401, "unauthorized", "UNAUTHORIZED")
+
+
+def test_revoked_token_is_401(project):
+    from lorebase.auth.tokens import revoke_token
+
+    token = project.token_for("GET")
+    assert v3_get(project, "/v3/projects", token).status_code == 200
+    with project.session() as session:
+        revoke_token(session, "test")
+    response = v3_get(project, "/v3/projects", token)
+    assert_problem(response, 401, "unauthorized", "UNAUTHORIZED")
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_read_only_token_may_not_start_an_export_403(project):
+    token = project.token_for("GET")
+    body = {"project_version_id": project.workspace_id, "format": "json"}
+    response = v3_post(project, f"/v3/projects/{project.project_id}/exports", token, json=body)
+    problem = assert_problem(response, 403, "forbidden", "FORBIDDEN")
+    assert "POST" in problem["detail"]
+
+
+def test_unknown_v3_route_is_a_404_problem(project):
+    response = v3_get(project, "/v3/nowhere")
+    problem = assert_problem(response, 404, "not-found", "RESOURCE_NOT_FOUND")
+    assert problem["instance"] == "/v3/nowhere"
+
+
+def test_wrong_method_is_a_405_problem(project):
+    response = project.client.delete("/v3/projects", headers=bearer(project.token))
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_malformed_json_is_a_400_problem(project):
+    response = v3_post(
+        project,
+        f"/v3/projects/{project.project_id}/exports",
+        content=b'{"format": ',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400 and "not valid JSON" in body["detail"]
+    assert body["instance"] == f"/v3/projects/{project.project_id}/exports"
+
+
+def test_oversize_body_is_a_400_problem(project):
+    big = b'{"format": "' + b"x" * (project.settings.max_body_bytes + 1) + b'"}'
+    response = v3_post(
+        project,
+        f"/v3/projects/{project.project_id}/exports",
+        content=big,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_v2_paths_keep_the_v2_envelope(project):
+    response = project.client.get("/v2/ProjectVersions")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["success"] is False
+    assert "api_token" in response.json()["errors"][0]["description"]
+    malformed = project.client.post(
+        "/v2/Project/Export",
+        content=b"{",
+        headers={"api_token": project.token, "Content-Type": "application/json"},
+    )
+    assert malformed.status_code == 400 and malformed.json()["success"] is False
