@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from lorebase.exchange.fetch import FetchError, check_host, check_url
 from lorebase.exchange.formats import supported_formats
 from lorebase.jobs import queue
 from lorebase.kb import workspaces
+from lorebase.kb.errors import Invalid
 
 router = APIRouter(prefix="/v3/projects/{project_id}", tags=["v3 export and import"])
 
@@ -119,15 +121,31 @@ def _export_options(v3: V3Request, project_id: str, body: ExportRequest) -> serv
     )
 
 
+def _quota_reached(message: str, limit: int) -> ProblemError:
+    now = datetime.now(UTC)
+    reset = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=UTC)
+    headers = {
+        "Retry-After": str(max(1, math.ceil((reset - now).total_seconds()))),
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(int(reset.timestamp())),
+    }
+    return ProblemError(429, message, headers=headers)
+
+
 @router.post("/exports", status_code=202, summary="Start an export of one project version")
 def start_export(
     request: Request, v3: V3RequestDep, project_id: str, body: ExportRequest
 ) -> Response:
     project_id = v3.project(project_id)
     options = _export_options(v3, project_id, body)
-    job = service.start_export(
-        v3.session, project_id, options, daily_limit=v3.runtime.settings.export_daily_limit
-    )
+    limit = v3.runtime.settings.export_daily_limit
+    try:
+        job = service.start_export(v3.session, project_id, options, daily_limit=limit)
+    except Invalid as exc:
+        # The options are checked above, so the daily quota is the one refusal left; v3
+        # answers it as a rate limit (§2.6), the quota resetting at UTC midnight.
+        raise _quota_reached(exc.message, limit) from exc
     v3.session.commit()
     location = request.url_for("v3_export_status", project_id=project_id, export_id=job.id)
     return ok(_export_data(v3, job), status=202, headers={"Operation-Location": str(location)})

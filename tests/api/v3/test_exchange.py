@@ -202,3 +202,16 @@ def test_unknown_or_foreign_import_id_is_404(project):
     other_token, _ = project.other_project()
     response = v3_get(project, f"{imports_path(project)}/nope", other_token)
     assert_problem(response, 404, "not-found", "RESOURCE_NOT_FOUND")
+
+
+def test_daily_export_quota_is_a_429_with_rate_limit_headers(project):
+    project.client.app.state.runtime.settings.export_daily_limit = 1
+    start_export(project)
+    body = {"project_version_id": project.workspace_id, "format": "json"}
+    response = v3_post(project, exports_path(project), json=body)
+    problem = assert_problem(response, 429, "too-many-requests", "TOO_MANY_REQUESTS")
+    assert "limit(1)" in problem["detail"]
+    assert 0 < int(response.headers["Retry-After"]) <= 86400
+    assert response.headers["X-RateLimit-Limit"] == "1"
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert int(response.headers["X-RateLimit-Reset"]) % 86400 == 0
