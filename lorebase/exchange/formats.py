@@ -2,7 +2,8 @@
 
 A format's writer has the signature of `write_json_zip` and returns an `ExportSummary`; the
 export job looks it up by the name its parameters carry (v2 `export_type` 0 is "json"; v3
-passes its `format`). `open_archive` picks the reader that recognises the ZIP.
+passes its `format`). `open_archive` picks the reader that recognises the ZIP: a Lorebase
+Markdown export by its marker file, anything else as a Document360 JSON export.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from typing import IO, BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
-from lorebase.exchange.jsonzip.reader import OpenedExport, open_export
+from lorebase.exchange.jsonzip.reader import OpenedExport, _Zip
 from lorebase.exchange.jsonzip.writer import ExportSummary, Progress, write_json_zip
+from lorebase.exchange.markdown.reader import MarkdownExport, is_markdown_export
+from lorebase.exchange.markdown.writer import write_markdown_zip
 from lorebase.storage import BlobStore
 
 JSON = "json"
+MARKDOWN = "markdown"
+# The JSON reader's default cap on entries (`open_export`).
+MAX_ENTRIES = 200_000
 
 
 class ExportWriter(Protocol):
@@ -38,7 +44,7 @@ class ExportWriter(Protocol):
     ) -> ExportSummary: ...
 
 
-EXPORT_WRITERS: dict[str, ExportWriter] = {JSON: write_json_zip}
+EXPORT_WRITERS: dict[str, ExportWriter] = {JSON: write_json_zip, MARKDOWN: write_markdown_zip}
 
 
 def supported_formats() -> list[str]:
@@ -51,5 +57,12 @@ def open_archive(
     max_total_bytes: int,
     max_ratio: int,
 ) -> OpenedExport:
-    """Open an export ZIP for import (Document360's JSON/Markdown/HTML layout)."""
-    return open_export(source, max_total_bytes=max_total_bytes, max_ratio=max_ratio)
+    """Open an export ZIP for import: a Lorebase Markdown export, or Document360's
+    JSON/Markdown/HTML layout."""
+    zf = _Zip(source, max_total_bytes, max_ratio, MAX_ENTRIES)
+    try:
+        # The JSON branch is exactly what `open_export` does with the same checked ZIP.
+        return MarkdownExport(zf) if is_markdown_export(zf) else OpenedExport(zf)
+    except BaseException:
+        zf.zf.close()
+        raise

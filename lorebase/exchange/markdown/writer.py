@@ -25,8 +25,9 @@ and, for categories, `category_type` (`folder`/`page`/`index`), `icon` and `page
 Bodies are the latest revision's source in the item's own editor: Markdown stays Markdown,
 HTML (WYSIWYG) articles stay HTML inside the `.md` file (their `content_type` says so), merge
 codes (`{{variable.X}}`, snippets, glossary) are kept unresolved. Lorebase media URLs of the
-exported Drive files are rewritten to relative links into `_media/`; with media excluded
-they stay absolute.
+exported Drive files are rewritten to relative links into `_media/` (their query, such as
+a signature, dropped: it means nothing to a file in the ZIP); with media excluded they stay
+absolute.
 
 Lost in Markdown (use the JSON export for a lossless copy): older revisions and their
 authors and dates; a public version older than the latest draft (the item comes back as a
