@@ -8,10 +8,11 @@ import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from lorebase.kb.errors import Invalid
 
@@ -139,3 +140,66 @@ def problem(
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
     )
+
+
+# The shapes above as models, for the OpenAPI document only: responses are built as dicts
+# and serialised once (DESIGN.md, measured performance rules).
+Data = TypeVar("Data")
+
+
+class ApiErrorModel(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    details: str | None = None
+
+
+class ApiWarningModel(BaseModel):
+    code: str
+    message: str
+
+
+class ApiResponse(BaseModel, Generic[Data]):
+    data: Data
+    success: bool
+    request_id: str
+    errors: list[ApiErrorModel] | None = None
+    warnings: list[ApiWarningModel] | None = None
+
+
+class PaginationInfo(BaseModel):
+    page: int
+    page_size: int
+    total_count: int | None = None
+    has_more: bool
+    next_cursor: str | None = None
+
+
+class PaginatedResponse(ApiResponse[list[Data]], Generic[Data]):
+    pagination: PaginationInfo
+
+
+class ProblemDetails(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    trace_id: str | None = None
+    errors: list[ApiErrorModel] | None = None
+    warnings: list[ApiWarningModel] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem documents a route may answer with."""
+    return {
+        status: {
+            # `model` registers the schema (FastAPI files it under application/json too).
+            "model": ProblemDetails,
+            "description": PROBLEMS[status][1],
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+            },
+        }
+        for status in statuses
+    }

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lorebase.api.v3.deps import V3Request, V3RequestDep
-from lorebase.api.v3.envelope import ok
+from lorebase.api.v3.envelope import ApiResponse, ok, problem_responses
 from lorebase.api.v3.errors import ProblemError
 from lorebase.db.models import Job
 from lorebase.exchange import service
@@ -23,7 +23,11 @@ from lorebase.jobs import queue
 from lorebase.kb import workspaces
 from lorebase.kb.errors import Invalid
 
-router = APIRouter(prefix="/v3/projects/{project_id}", tags=["v3 export and import"])
+router = APIRouter(
+    prefix="/v3/projects/{project_id}",
+    tags=["v3 export and import"],
+    responses=problem_responses(401, 403, 404, 422),
+)
 
 # v3 words for the job states (api-reference.md §1.4).
 V3_STATUS = {
@@ -57,6 +61,19 @@ class ImportRequest(BaseModel):
     source_documentation_url: str = Field(min_length=1)
     publish_article: bool = False
     import_by: str = Field(min_length=1)
+
+
+class ExportStatusResponse(BaseModel):
+    id: str
+    status: str
+    download_url: str | None
+    completed_at: datetime | None
+
+
+class ImportStatusResponse(BaseModel):
+    id: str
+    status: str
+    completed_at: datetime | None
 
 
 def _completed_at(job: Job) -> datetime | None:
@@ -133,7 +150,13 @@ def _quota_reached(message: str, limit: int) -> ProblemError:
     return ProblemError(429, message, headers=headers)
 
 
-@router.post("/exports", status_code=202, summary="Start an export of one project version")
+@router.post(
+    "/exports",
+    status_code=202,
+    response_model=ApiResponse[ExportStatusResponse],
+    responses=problem_responses(429),
+    summary="Start an export of one project version",
+)
 def start_export(
     request: Request, v3: V3RequestDep, project_id: str, body: ExportRequest
 ) -> Response:
@@ -151,7 +174,12 @@ def start_export(
     return ok(_export_data(v3, job), status=202, headers={"Operation-Location": str(location)})
 
 
-@router.get("/exports/{export_id}", name="v3_export_status", summary="Status of an export")
+@router.get(
+    "/exports/{export_id}",
+    name="v3_export_status",
+    response_model=ApiResponse[ExportStatusResponse],
+    summary="Status of an export",
+)
 def export_status(v3: V3RequestDep, project_id: str, export_id: str) -> Response:
     job = service.find_job(v3.session, v3.project(project_id), service.EXPORT, export_id)
     if job is None:
@@ -159,7 +187,12 @@ def export_status(v3: V3RequestDep, project_id: str, export_id: str) -> Response
     return ok(_export_data(v3, job))
 
 
-@router.post("/imports", status_code=202, summary="Import a Document360 export ZIP from a URL")
+@router.post(
+    "/imports",
+    status_code=202,
+    response_model=ApiResponse[ImportStatusResponse],
+    summary="Import a Document360 export ZIP from a URL",
+)
 def start_import(
     request: Request, v3: V3RequestDep, project_id: str, body: ImportRequest
 ) -> Response:
@@ -186,7 +219,12 @@ def start_import(
     return ok(_import_data(job), status=202, headers={"Operation-Location": str(location)})
 
 
-@router.get("/imports/{import_id}", name="v3_import_status", summary="Status of an import")
+@router.get(
+    "/imports/{import_id}",
+    name="v3_import_status",
+    response_model=ApiResponse[ImportStatusResponse],
+    summary="Status of an import",
+)
 def import_status(v3: V3RequestDep, project_id: str, import_id: str) -> Response:
     job = service.find_job(v3.session, v3.project(project_id), service.IMPORT, import_id)
     if job is None:

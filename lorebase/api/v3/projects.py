@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from lorebase.api.v3.deps import V3RequestDep
-from lorebase.api.v3.envelope import PageRequest, ok, paginated
+from lorebase.api.v3.envelope import (
+    ApiResponse,
+    PageRequest,
+    PaginatedResponse,
+    ok,
+    paginated,
+    problem_responses,
+)
 from lorebase.api.v3.errors import ProblemError
 from lorebase.db.models import Project, ProjectVersion
 from lorebase.kb import workspaces
 from lorebase.kb.workspaces import WorkspaceScope
 
-router = APIRouter(prefix="/v3/projects", tags=["v3 projects"])
+router = APIRouter(
+    prefix="/v3/projects",
+    tags=["v3 projects"],
+    responses=problem_responses(401, 403, 404, 422),
+)
 
 # v3 names the workspace kinds that v2 numbers (api-reference.md §1.4).
 VERSION_TYPES = {0: "KnowledgeBase", 1: "ApiDocumentation"}
@@ -31,6 +44,32 @@ def page_request(
 
 
 PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+class ProjectResponse(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    sub_domain_name: str | None
+    created_at: datetime
+    modified_at: datetime | None
+    status: int
+
+
+class ProjectVersionResponse(BaseModel):
+    id: str
+    name: str
+    slug: str | None
+    order: int
+    is_default: bool
+    version_type: str | None
+    created_at: datetime
+    modified_at: datetime
+
+
+class ProjectVersionDetailResponse(ProjectVersionResponse):
+    language_code: str | None
+    enable_rtl: bool
 
 
 def _project(project: Project) -> dict[str, Any]:
@@ -68,25 +107,37 @@ def _workspace_detail(scope: WorkspaceScope) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="Projects the token may read (a token belongs to one project)")
+@router.get(
+    "",
+    response_model=PaginatedResponse[ProjectResponse],
+    summary="Projects the token may read (a token belongs to one project)",
+)
 def list_projects(v3: V3RequestDep, paging: PageDep) -> Response:
     project = workspaces.find_project(v3.session, v3.caller.project_id)
     return paginated([_project(project)], paging)
 
 
-@router.get("/{project_id}", summary="One project")
+@router.get("/{project_id}", response_model=ApiResponse[ProjectResponse], summary="One project")
 def get_project(v3: V3RequestDep, project_id: str) -> Response:
     project = workspaces.find_project(v3.session, v3.project(project_id))
     return ok(_project(project))
 
 
-@router.get("/{project_id}/project-versions", summary="The project's workspaces, paginated")
+@router.get(
+    "/{project_id}/project-versions",
+    response_model=PaginatedResponse[ProjectVersionResponse],
+    summary="The project's workspaces, paginated",
+)
 def list_project_versions(v3: V3RequestDep, project_id: str, paging: PageDep) -> Response:
     found = workspaces.workspaces(v3.session, v3.project(project_id))
     return paginated([_workspace(w) for w in found], paging)
 
 
-@router.get("/{project_id}/project-versions/{project_version_id}", summary="One workspace")
+@router.get(
+    "/{project_id}/project-versions/{project_version_id}",
+    response_model=ApiResponse[ProjectVersionDetailResponse],
+    summary="One workspace",
+)
 def get_project_version(v3: V3RequestDep, project_id: str, project_version_id: str) -> Response:
     scope = workspaces.find_workspace(v3.session, v3.project(project_id), project_version_id)
     if scope is None:

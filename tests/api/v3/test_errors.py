@@ -100,3 +100,23 @@ def test_v2_paths_keep_the_v2_envelope(project):
         headers={"api_token": project.token, "Content-Type": "application/json"},
     )
     assert malformed.status_code == 400 and malformed.json()["success"] is False
+
+
+def test_openapi_documents_v3_shapes_and_problem_responses(project):
+    document = project.client.get("/openapi.json").json()
+    start = document["paths"]["/v3/projects/{project_id}/exports"]["post"]["responses"]
+    assert "202" in start and "200" not in start
+    assert set(start) >= {"401", "403", "404", "422", "429"}
+    problem = start["422"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/ProblemDetails"}
+    schemas = document["components"]["schemas"]
+    assert {"type", "title", "status", "errors"} <= set(schemas["ProblemDetails"]["properties"])
+    versions = document["paths"]["/v3/projects/{project_id}/project-versions"]["get"]
+    listed = versions["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert "pagination" in schemas[listed.rsplit("/", 1)[1]]["properties"]
+    assert {p["name"] for p in versions["parameters"]} >= {
+        "page",
+        "page_size",
+        "cursor",
+        "include_total_count",
+    }
