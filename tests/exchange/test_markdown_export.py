@@ -288,3 +288,75 @@ def test_a_hand_written_file_imports(project):
         (tr,) = art.translations
         assert (tr.title, tr.content, tr.public_version) == ("Hand", "# Hi", 1)
         assert any("notes.txt" in w for w in opened.archive.warnings)
+
+
+def test_front_matter_may_use_crlf_and_keeps_the_body_as_it_is():
+    fields, body = parse_front_matter('---\r\ntitle: "A"\r\nhidden: true\r\n---\r\nx\r\ny', "a.md")
+    assert fields == {"title": "A", "hidden": True} and body == "x\r\ny"
+    assert parse_front_matter("---\n---\nbody", "b.md") == ({}, "body")
+    assert parse_front_matter('---\nkind: "article"\n---', "c.md") == ({"kind": "article"}, "")
+    with pytest.raises(ArchiveError, match="nested too deeply"):
+        parse_front_matter("---\nx: " + "[" * 100_000 + "\n---\n", "d.md")
+
+
+def test_progress_counts_items_not_language_files(project):
+    build_kb(project)
+    calls: list[tuple[int, int]] = []
+    with project.session() as session:
+        md_export(session, project.project_id, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(n, 5) for n in range(1, 6)]
+
+
+def test_language_filter_makes_the_chosen_language_the_plain_file(project):
+    build_kb(project)
+    with project.session() as session:
+        files = files_of(md_export(session, project.project_id, languages=["FR"]))
+    assert json.loads(files[MARKER_NAME])["workspaces"][0]["languages"] == ["fr"]
+    fields, body = fields_of(files, "v1/guides/install.md")
+    assert (fields["language"], body) == ("fr", "Oui")
+    # Categories have no French name: their folders keep their place and a slug, no language.
+    guides, _ = fields_of(files, "v1/guides/index.md")
+    assert "language" not in guides and guides["category_type"] == "folder"
+    assert not any(name.endswith(".en.md") for name in files)
+    with project.session() as session:
+        data = md_export(session, project.project_id, languages=["fr"])
+        target = empty_project(session, ["en", "fr"])
+    with project.session() as session:
+        log = md_import(session, target, data)
+    assert (log.categories, log.articles) == (3, 2)
+    with project.session() as session:
+        again = files_of(md_export(session, target))
+    # The categories came without a name in any language: their folders are "untitled" now.
+    assert fields_of(again, "v1/untitled/install.fr.md")[1] == "Oui"
+
+
+def test_category_filter_and_a_forward_only_stream(project):
+    ids = build_kb(project)
+
+    class ForwardOnly(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            self.data += bytes(b)
+            return len(b)
+
+    out = ForwardOnly()
+    with project.session() as session:
+        summary = write_markdown_zip(
+            session,
+            project.project_id,
+            out,  # type: ignore[arg-type]
+            category_ids=[ids["advanced"]],
+        )
+    files = files_of(bytes(out.data))
+    assert sorted(files) == [
+        MARKER_NAME,
+        "v1/advanced/html-page.fr.md",
+        "v1/advanced/html-page.md",
+        "v1/advanced/index.md",
+    ]
+    assert (summary.categories, summary.articles, summary.files) == (1, 1, 4)

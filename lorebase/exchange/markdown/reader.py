@@ -45,17 +45,21 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     """(fields, body) of one `.md` file; the body is everything after the closing `---`."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    text = text.replace("\r\n", "\n") if text.startswith("---\r\n") else text
-    if not text.startswith("---\n"):
+    # A hand-edited file may use CRLF: the block's own line breaks follow its first line;
+    # the body is kept byte for byte.
+    nl = "\r\n" if text.startswith("---\r\n") else "\n"
+    opening = f"---{nl}"
+    if not text.startswith(opening):
         raise ArchiveError(f"The file {name!r} does not start with a '---' front matter block.")
-    end = text.find("\n---\n", 3)
+    closing = f"{nl}---{nl}"
+    end = text.find(closing, len(opening) - len(nl))
+    body_start = end + len(closing)
     if end == -1:
-        if text.endswith("\n---"):
-            end = len(text) - 4
-        else:
+        if not text.endswith(f"{nl}---"):
             raise ArchiveError(f"The file {name!r} has no closing '---' after its front matter.")
+        end, body_start = len(text) - len(nl) - 3, len(text)
     fields: dict[str, Any] = {}
-    for number, line in enumerate(text[4:end].split("\n"), start=2):
+    for number, line in enumerate(text[len(opening) : end].split(nl), start=2):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _FIELD.match(line)
@@ -64,12 +68,14 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
         key, raw = match.groups()
         try:
             value = json.loads(raw) if raw.strip() else None
+        except RecursionError as exc:
+            raise ArchiveError(f"{name}, line {number}: '{key}' is nested too deeply.") from exc
         except ValueError:
             value = raw.strip()  # a plain YAML word, as a person may write it by hand
         if isinstance(value, (dict, list)):
             raise ArchiveError(f"{name}, line {number}: '{key}' should be a single value.")
         fields[key] = value
-    return fields, text[end + 5 :]
+    return fields, text[body_start:]
 
 
 def _text(fields: dict[str, Any], key: str, where: str) -> str | None:

@@ -50,7 +50,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lorebase.db.models import ProjectVersion
+from lorebase.db.models import CategoryTranslation, ProjectVersion
 from lorebase.exchange.jsonzip.writer import (
     _ARTICLE_FILES,
     _PAGE_FILES,
@@ -188,8 +188,9 @@ def write_markdown_zip(
             summary.workspaces += 1
             summary.categories += plan.category_count
             summary.articles += len(plan.articles)
-            for name, text in _entries(session, plan, folder, links):
-                archive.write_bytes(name, text.encode("utf-8"), record=False)
+            for files in _entries(session, plan, folder, links):
+                for name, text in files:
+                    archive.write_bytes(name, text.encode("utf-8"), record=False)
                 tick()
         for entry, path in zip(media, media_paths, strict=True):
             assert blobs is not None
@@ -210,17 +211,35 @@ def write_markdown_zip(
     return summary
 
 
-def _layout(plan: _Plan, root: str) -> tuple[dict[str, str], dict[str, str]]:
+def _other_slugs(session: Session, ids: list[str]) -> dict[str, str]:
+    """A slug in any language of categories that have none in the exported languages: their
+    folders still get a recognisable name."""
+    found: dict[str, str] = {}
+    for batch in _batched(ids, 500):
+        rows = session.execute(
+            select(CategoryTranslation.category_id, CategoryTranslation.slug)
+            .where(CategoryTranslation.category_id.in_(batch))
+            .order_by(CategoryTranslation.language_code)
+        )
+        for category_id, slug in rows:
+            found.setdefault(category_id, slug)
+    return found
+
+
+def _layout(
+    session: Session, plan: _Plan, root: str, in_tree: list[_Node]
+) -> tuple[dict[str, str], dict[str, str]]:
     """(category id -> its folder, article id -> its path without language and `.md`)."""
     node_dirs: dict[str, str] = {}
     article_paths: dict[str, str] = {}
+    others = _other_slugs(session, [n.id for n in in_tree if n.id not in plan.node_languages])
 
     def place(folder: str, nodes: list[_Node], articles: list[_ArticleRef]) -> None:
         names = _Names()
         names.claim(INDEX)
         for node in nodes:
             langs = plan.node_languages.get(node.id)
-            wanted = langs[0]["Slug"] if langs else "untitled"
+            wanted = langs[0]["Slug"] if langs else others.get(node.id, "untitled")
             node_dirs[node.id] = f"{folder}/{names.claim(_stem(wanted))}"
         for ref in articles:
             wanted = ref.path.removesuffix(".json")
@@ -243,9 +262,11 @@ def _status(obj: dict[str, Any]) -> str:
     return "published" if public and public == obj.get("LatestVersion") else "draft"
 
 
-def _entries(session: Session, plan: _Plan, root: str, links: _Links) -> Iterator[tuple[str, str]]:
-    """(entry name, file text) of every category and article of one workspace, tree order."""
-    node_dirs, article_paths = _layout(plan, root)
+def _entries(
+    session: Session, plan: _Plan, root: str, links: _Links
+) -> Iterator[list[tuple[str, str]]]:
+    """The files (entry name, text) of each category and article of one workspace, one list
+    per item, in tree order."""
     in_tree: list[_Node] = []
 
     def walk(level: list[_Node]) -> None:
@@ -254,6 +275,7 @@ def _entries(session: Session, plan: _Plan, root: str, links: _Links) -> Iterato
             walk(node.children)
 
     walk(plan.roots)
+    node_dirs, article_paths = _layout(session, plan, root, in_tree)
     page_ids = {node.id for node in plan.pages}
     for batch in _batched(in_tree, BATCH):
         pages = [node for node in batch if node.id in page_ids]
@@ -264,31 +286,12 @@ def _entries(session: Session, plan: _Plan, root: str, links: _Links) -> Iterato
             )
         }
         for node in batch:
-            yield from _category_files(node, node_dirs[node.id], plan, bodies.get(node.id), links)
+            yield _category_files(node, node_dirs[node.id], plan, bodies.get(node.id, {}), links)
     for articles in _batched(plan.articles, BATCH):
         for ref, (_, objects) in zip(
             articles, _item_files_of(session, articles, plan, page=False), strict=True
         ):
-            base = article_paths[ref.id]
-            depth = base.count("/")
-            for obj in objects:
-                title = obj["Title"]
-                fields = {
-                    "title": title,
-                    "slug": obj["Slug"],
-                    "id": ref.id,
-                    "language": obj["Code"],
-                    "order": ref.position,
-                    "status": _status(obj),
-                    "content_type": CONTENT_TYPE_NAMES.get(obj["ContentType"], "markdown"),
-                    "kind": "article",
-                    "hidden": ref.hidden,
-                    # The JSON writer falls back to the title; only a set SEO title is kept.
-                    "seo_title": obj["SeoTitle"] if obj["SeoTitle"] != title else None,
-                    "description": obj["Description"],
-                }
-                text = front_matter(fields) + links.rewrite(obj["Content"], depth)
-                yield _file_name(base, obj["Code"], plan.langs), text
+            yield _article_files(ref, article_paths[ref.id], plan, objects, links)
 
 
 def _item_files_of(
@@ -299,28 +302,52 @@ def _item_files_of(
     return _item_files(session, items, plan.langs, _PAGE_FILES if page else _ARTICLE_FILES)
 
 
+def _article_files(
+    ref: _ArticleRef, base: str, plan: _Plan, objects: list[dict[str, Any]], links: _Links
+) -> list[tuple[str, str]]:
+    files = []
+    for obj in objects:
+        title = obj["Title"]
+        fields = {
+            "title": title,
+            "slug": obj["Slug"],
+            "id": ref.id,
+            "language": obj["Code"],
+            "order": ref.position,
+            "status": _status(obj),
+            "content_type": CONTENT_TYPE_NAMES.get(obj["ContentType"], "markdown"),
+            "kind": "article",
+            "hidden": ref.hidden,
+            # The JSON writer falls back to the title; only a set SEO title is kept.
+            "seo_title": obj["SeoTitle"] if obj["SeoTitle"] != title else None,
+            "description": obj["Description"],
+        }
+        body = links.rewrite(obj["Content"], base.count("/"))
+        files.append((_file_name(base, obj["Code"], plan.langs), front_matter(fields) + body))
+    return files
+
+
 def _category_files(
     node: _Node,
     folder: str,
     plan: _Plan,
-    bodies: dict[str, dict[str, Any]] | None,
+    bodies: dict[str, dict[str, Any]],
     links: _Links,
-) -> Iterator[tuple[str, str]]:
+) -> list[tuple[str, str]]:
     page = node.category_type in PAGE_TYPES
     base = f"{folder}/{INDEX}"
-    depth = base.count("/")
-    langs = plan.node_languages.get(node.id, [])
-    common = {
+    flags = {
         "kind": "category",
         "hidden": node.hidden,
         "category_type": CATEGORY_TYPE_NAMES.get(node.category_type, "folder"),
         "icon": node.icon,
     }
+    langs = plan.node_languages.get(node.id, [])
     if not langs:
         # No translation in the exported languages: the folder still needs its place.
-        fields = {"id": node.id, "order": node.position, **common}
-        yield _file_name(base, None, plan.langs), front_matter(fields)
-        return
+        fields = {"id": node.id, "order": node.position, **flags}
+        return [(_file_name(base, None, plan.langs), front_matter(fields))]
+    files = []
     for lang in langs:
         code = lang["Code"]
         fields = {
@@ -330,20 +357,19 @@ def _category_files(
             "language": code,
             "order": node.position,
         }
-        body = ""
+        obj = bodies.get(code, {})
         if page:
-            obj = (bodies or {}).get(code, {})
             fields["status"] = _status(obj)
             fields["content_type"] = CONTENT_TYPE_NAMES.get(lang["ContentType"], "markdown")
-            common_page = {"page_title": obj.get("Title", lang["Title"])}
-            body = links.rewrite(obj.get("Content"), depth)
-        else:
-            common_page = {}
-        fields.update(common)
+        fields.update(flags)
         fields["seo_title"] = lang["SeoTitle"]
         fields["description"] = lang["Description"]
-        fields.update(common_page)
-        yield _file_name(base, code, plan.langs), front_matter(fields) + body
+        body = ""
+        if page:
+            fields["page_title"] = obj.get("Title", lang["Title"])
+            body = links.rewrite(obj.get("Content"), base.count("/"))
+        files.append((_file_name(base, code, plan.langs), front_matter(fields) + body))
+    return files
 
 
 __all__ = ["FORMAT", "MARKER_NAME", "front_matter", "write_markdown_zip"]
