@@ -31,6 +31,12 @@ class V3Request:
         return project_id
 
 
+def storable(item_id: str) -> bool:
+    """PostgreSQL text cannot hold NUL, so such a path id names nothing: a 404 on both
+    engines rather than the driver's refusal on one."""
+    return "\x00" not in item_id
+
+
 def _writers(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.session_factory
     return factory

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lorebase.api.v3.deps import V3Request, V3RequestDep
+from lorebase.api.v3.deps import V3Request, V3RequestDep, storable
 from lorebase.api.v3.envelope import ApiResponse, ok, problem_responses
 from lorebase.api.v3.errors import ProblemError
 from lorebase.db.models import Job
@@ -181,7 +181,9 @@ def start_export(
     summary="Status of an export",
 )
 def export_status(v3: V3RequestDep, project_id: str, export_id: str) -> Response:
-    job = service.find_job(v3.session, v3.project(project_id), service.EXPORT, export_id)
+    project_id = v3.project(project_id)
+    found = storable(export_id)
+    job = service.find_job(v3.session, project_id, service.EXPORT, export_id) if found else None
     if job is None:
         raise ProblemError(404, "Export not found.")
     return ok(_export_data(v3, job))
@@ -226,7 +228,9 @@ def start_import(
     summary="Status of an import",
 )
 def import_status(v3: V3RequestDep, project_id: str, import_id: str) -> Response:
-    job = service.find_job(v3.session, v3.project(project_id), service.IMPORT, import_id)
+    project_id = v3.project(project_id)
+    found = storable(import_id)
+    job = service.find_job(v3.session, project_id, service.IMPORT, import_id) if found else None
     if job is None:
         raise ProblemError(404, "Import not found.")
     return ok(_import_data(job))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from lorebase.api.v3.deps import V3RequestDep
+from lorebase.api.v3.deps import V3RequestDep, storable
 from lorebase.api.v3.envelope import (
     ApiResponse,
     PageRequest,
@@ -139,7 +139,12 @@ def list_project_versions(v3: V3RequestDep, project_id: str, paging: PageDep) ->
     summary="One workspace",
 )
 def get_project_version(v3: V3RequestDep, project_id: str, project_version_id: str) -> Response:
-    scope = workspaces.find_workspace(v3.session, v3.project(project_id), project_version_id)
+    project_id = v3.project(project_id)
+    scope = (
+        workspaces.find_workspace(v3.session, project_id, project_version_id)
+        if storable(project_version_id)
+        else None
+    )
     if scope is None:
         raise ProblemError(404, f"Project version {project_version_id} not found.")
     return ok(_workspace_detail(scope))

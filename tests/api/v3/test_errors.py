@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from lorebase.auth.tokens import revoke_token
 from tests.api.v3.conftest import assert_problem, bearer, v3_get, v3_post
 
 
@@ -31,8 +32,6 @@ def test_the_v2_api_token_header_is_not_a_v3_credential(project):
 
 
 def test_revoked_token_is_401(project):
-    from lorebase.auth.tokens import revoke_token
-
     token = project.token_for("GET")
     assert v3_get(project, "/v3/projects", token).status_code == 200
     with project.session() as session:
@@ -58,8 +57,9 @@ def test_unknown_v3_route_is_a_404_problem(project):
 
 def test_wrong_method_is_a_405_problem(project):
     response = project.client.delete("/v3/projects", headers=bearer(project.token))
-    assert response.status_code == 405
-    assert response.headers["content-type"] == "application/problem+json"
+    problem = assert_problem(response, 405, "method-not-allowed", "METHOD_NOT_ALLOWED")
+    assert "DELETE" not in response.headers["Allow"] and "GET" in response.headers["Allow"]
+    assert problem["instance"] == "/v3/projects"
 
 
 def test_malformed_json_is_a_400_problem(project):
@@ -120,3 +120,9 @@ def test_openapi_documents_v3_shapes_and_problem_responses(project):
         "cursor",
         "include_total_count",
     }
+
+
+@pytest.mark.parametrize("segment", ["exports", "imports", "project-versions"])
+def test_an_id_holding_nul_is_not_found_on_every_engine(project, segment):
+    response = v3_get(project, f"/v3/projects/{project.project_id}/{segment}/a%00b")
+    assert_problem(response, 404, "not-found", "RESOURCE_NOT_FOUND")

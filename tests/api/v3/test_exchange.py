@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from lorebase.db.models import Job
+from lorebase.exchange.formats import supported_formats
 from tests.api.v2.test_project_exchange import drain, zip_server  # noqa: F401
 from tests.api.v3.conftest import assert_problem, assert_success, v3_get, v3_post
 from tests.exchange.test_jsonzip_writer import build_kb
@@ -88,8 +89,6 @@ def test_failed_export_is_reported_as_failed(project):
 
 
 def test_unknown_format_is_422_listing_the_supported_ones(project):
-    from lorebase.exchange.formats import supported_formats
-
     body = {"project_version_id": project.workspace_id, "format": "docx"}
     response = v3_post(project, exports_path(project), json=body)
     problem = assert_problem(response, 422, "validation-error", "VALIDATION_ERROR")
