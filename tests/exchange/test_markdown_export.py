@@ -19,6 +19,9 @@ from lorebase.exchange.jsonzip.reader import ArchiveError
 from lorebase.exchange.markdown.reader import parse_front_matter
 from lorebase.exchange.markdown.writer import MARKER_NAME, ExportSummary, write_markdown_zip
 from lorebase.kb import drive
+from tests.api.v2.test_project_exchange import drain, zip_server  # noqa: F401
+from tests.api.v3.conftest import v3_post
+from tests.api.v3.test_exchange import download, imports_path, poll, start_export
 from tests.exchange.roundtrip import content_of, empty_project, export_bytes
 from tests.exchange.test_jsonzip_writer import article, build_kb, category, ok
 
@@ -360,3 +363,31 @@ def test_category_filter_and_a_forward_only_stream(project):
         "v1/advanced/index.md",
     ]
     assert (summary.categories, summary.articles, summary.files) == (1, 1, 4)
+
+
+def test_v3_markdown_export_and_its_import_end_to_end(project, zip_server):  # noqa: F811
+    folder, base = zip_server
+    build_kb(project)
+    _, location = start_export(project, format="markdown")
+    assert drain(project) == 1
+    done = poll(project, location)
+    assert done["status"] == "Completed", done
+    archive = download(project, done["download_url"])
+    assert MARKER_NAME in archive.namelist()
+    assert "v1/guides/install.md" in archive.namelist()
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as copy:
+        for name in archive.namelist():
+            copy.writestr(name, archive.read(name))
+    (folder / "kb.zip").write_bytes(raw.getvalue())
+    project.client.app.state.runtime.settings.import_allow_private_urls = True
+    body = {"source_documentation_url": f"{base}/kb.zip", "import_by": project.owner_id}
+    response = v3_post(project, imports_path(project), json=body)
+    assert response.status_code == 202, response.text
+    assert drain(project) == 1
+    assert poll(project, response.headers["Operation-Location"])["status"] == "Completed"
+    with project.session() as session:
+        titles = session.scalars(
+            select(ArticleTranslation.title).where(ArticleTranslation.language_code == "en")
+        ).all()
+    assert sorted(titles) == ["Html page", "Html page", "Install", "Install"]
