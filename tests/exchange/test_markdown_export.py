@@ -275,6 +275,7 @@ ARTICLE = '---\nkind: "article"\nid: "a1"\nlanguage: "en"\ntitle: "A"\n---\nbody
         ({"d/x/a.md": ARTICLE}, "no index.md"),
         ({"d/a.md": ARTICLE.replace('"en"', "true")}, "'language' should be text"),
         ({"../a.md": ARTICLE}, "outside the archive"),
+        ({"d/index.md": ARTICLE.replace("article", "category")}, "own folder"),
     ],
 )
 def test_unusable_markdown_archives_are_refused_with_a_reason(entries, message):

@@ -191,6 +191,11 @@ class _Reader:
         if code is not None:
             self.languages.add((item_id, code.lower()))
         if kind == "category":
+            if folder == space.folder:
+                raise ArchiveError(
+                    f"{name}: a category's file belongs in the category's own folder, not at "
+                    "the top of the workspace."
+                )
             category = space.categories.get(folder)
             if category is None:
                 raw_type = fields.get("category_type")
