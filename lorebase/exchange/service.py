@@ -7,14 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import Category, Job, Language, Project, ProjectVersion, utcnow
+from lorebase.exchange.fetch import FetchError, check_host, check_url
 from lorebase.jobs import queue
 from lorebase.kb import workspaces
-from lorebase.kb.errors import Invalid
+from lorebase.kb.errors import Invalid, QuotaExceeded
 
 EXPORT = "export"
 IMPORT = "import"
@@ -236,7 +238,7 @@ def start_export(
             )
         )
         if (started or 0) >= daily_limit:
-            raise Invalid(f"Export API request limit({daily_limit}) is reached for the day.")
+            raise QuotaExceeded(f"Export API request limit({daily_limit}) is reached for the day.")
     return queue.enqueue(session, project_id, EXPORT, options.to_params())
 
 
@@ -263,6 +265,18 @@ def start_import(
         job.id = job_id
         session.flush()
     return job
+
+
+def check_source_url(url: str, *, allow_private: bool) -> None:
+    """Refuse a source URL early, for a clear error (the worker checks again where it
+    connects): Invalid with the reason."""
+    try:
+        check_url(url)
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        check_host(parts.hostname or "", port, allow_private)
+    except (FetchError, ValueError) as exc:  # ValueError: a malformed port
+        raise Invalid(str(exc)) from exc
 
 
 def check_importer(session: Session, project_id: str, user_id: str | None) -> None:

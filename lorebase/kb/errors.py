@@ -25,3 +25,7 @@ class Conflict(KbError):
 
 class Forbidden(KbError):
     """The caller may not do this."""
+
+
+class QuotaExceeded(Invalid):
+    """A daily allowance is used up (v2 answers it as a 400, as Document360 does; v3 as a 429)."""

@@ -7,7 +7,6 @@ import re
 import shutil
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import anyio
 import orjson
@@ -23,7 +22,6 @@ from lorebase.api.v2.errors import describe_validation
 from lorebase.auth.tokens import Caller
 from lorebase.db.models import new_id
 from lorebase.exchange import service
-from lorebase.exchange.fetch import FetchError, check_host, check_url
 from lorebase.exchange.tasks import upload_key
 from lorebase.jobs import queue
 from lorebase.kb.errors import Invalid
@@ -215,14 +213,7 @@ def _import_url(runtime: Runtime, session: Session, caller: Caller, body: Import
     url = (body.source_documentation_url or "").strip()
     if not url:
         raise Invalid("The SourceDocumentationUrl field is required.")
-    try:
-        check_url(url)
-        # Refused early for a clear 400; the worker checks again where it connects.
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        check_host(parts.hostname or "", port, runtime.settings.import_allow_private_urls)
-    except (FetchError, ValueError) as exc:
-        raise Invalid(str(exc)) from exc
+    service.check_source_url(url, allow_private=runtime.settings.import_allow_private_urls)
     job = service.start_import(
         session,
         caller.project_id,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,11 +16,10 @@ from lorebase.api.v3.envelope import ApiResponse, ok, problem_responses
 from lorebase.api.v3.errors import ProblemError
 from lorebase.db.models import Job
 from lorebase.exchange import service
-from lorebase.exchange.fetch import FetchError, check_host, check_url
 from lorebase.exchange.formats import supported_formats
 from lorebase.jobs import queue
 from lorebase.kb import workspaces
-from lorebase.kb.errors import Invalid
+from lorebase.kb.errors import Invalid, QuotaExceeded
 
 router = APIRouter(
     prefix="/v3/projects/{project_id}",
@@ -165,9 +163,8 @@ def start_export(
     limit = v3.runtime.settings.export_daily_limit
     try:
         job = service.start_export(v3.session, project_id, options, daily_limit=limit)
-    except Invalid as exc:
-        # The options are checked above, so the daily quota is the one refusal left; v3
-        # answers it as a rate limit (§2.6), the quota resetting at UTC midnight.
+    except QuotaExceeded as exc:
+        # v3 answers the daily quota as a rate limit (§2.6); it resets at UTC midnight.
         raise _quota_reached(exc.message, limit) from exc
     v3.session.commit()
     location = request.url_for("v3_export_status", project_id=project_id, export_id=job.id)
@@ -202,13 +199,9 @@ def start_import(
     service.check_importer(v3.session, project_id, body.import_by)
     url = body.source_documentation_url.strip()
     try:
-        check_url(url)
-        # Refused early for a clear 422; the worker checks again where it connects.
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        check_host(parts.hostname or "", port, v3.runtime.settings.import_allow_private_urls)
-    except (FetchError, ValueError) as exc:
-        raise ProblemError(422, str(exc), field="source_documentation_url") from exc
+        service.check_source_url(url, allow_private=v3.runtime.settings.import_allow_private_urls)
+    except Invalid as exc:
+        raise ProblemError(422, exc.message, field="source_documentation_url") from exc
     job = service.start_import(
         v3.session,
         project_id,
