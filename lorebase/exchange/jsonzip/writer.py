@@ -249,20 +249,16 @@ def write_json_zip(
     """
     created_at = datetime.now(UTC)
     summary = ExportSummary()
-    query = select(ProjectVersion).where(ProjectVersion.project_id == project_id)
-    if workspace_ids is not None:
-        query = query.where(ProjectVersion.id.in_(workspace_ids))
-    workspaces = list(
-        session.scalars(query.order_by(ProjectVersion.position, ProjectVersion.created_at))
+    workspaces, plans = plan_workspaces(
+        session,
+        project_id,
+        workspace_ids=workspace_ids,
+        languages=languages,
+        category_ids=category_ids,
+        modified_after=modified_after,
+        modified_before=modified_before,
     )
-    wanted_langs = {code.lower() for code in languages} if languages is not None else None
-    selected = set(category_ids) if category_ids is not None else None
-
     archive = _Zip(out, created_at)
-    plans = [
-        _plan(session, ws, wanted_langs, selected, modified_after, modified_before)
-        for ws in workspaces
-    ]
     media = [] if exclude_media or blobs is None else _media_plan(session, project_id)
     total = sum(len(p.articles) + len(p.pages) for p in plans) + len(media)
     for plan in plans:
@@ -301,6 +297,33 @@ def write_json_zip(
     finally:
         archive.close()
     return summary
+
+
+def plan_workspaces(
+    session: Session,
+    project_id: str,
+    *,
+    workspace_ids: list[str] | None,
+    languages: list[str] | None,
+    category_ids: list[str] | None,
+    modified_after: datetime | None,
+    modified_before: datetime | None,
+) -> tuple[list[ProjectVersion], list[_Plan]]:
+    """The exported workspaces, in order, and the plan of each (the selection every export
+    format shares; see `write_json_zip` for what the options mean)."""
+    query = select(ProjectVersion).where(ProjectVersion.project_id == project_id)
+    if workspace_ids is not None:
+        query = query.where(ProjectVersion.id.in_(workspace_ids))
+    workspaces = list(
+        session.scalars(query.order_by(ProjectVersion.position, ProjectVersion.created_at))
+    )
+    wanted_langs = {code.lower() for code in languages} if languages is not None else None
+    selected = set(category_ids) if category_ids is not None else None
+    plans = [
+        _plan(session, ws, wanted_langs, selected, modified_after, modified_before)
+        for ws in workspaces
+    ]
+    return workspaces, plans
 
 
 def _encoded_entries(

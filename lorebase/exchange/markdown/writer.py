@@ -50,7 +50,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lorebase.db.models import CategoryTranslation, ProjectVersion
+from lorebase.db.models import CategoryTranslation
 from lorebase.exchange.jsonzip.writer import (
     _ARTICLE_FILES,
     _PAGE_FILES,
@@ -66,8 +66,8 @@ from lorebase.exchange.jsonzip.writer import (
     _Names,
     _Node,
     _Plan,
-    _plan,
     _Zip,
+    plan_workspaces,
 )
 from lorebase.storage import BlobStore
 
@@ -147,18 +147,15 @@ def write_markdown_zip(
     """
     created_at = datetime.now(UTC)
     summary = ExportSummary()
-    query = select(ProjectVersion).where(ProjectVersion.project_id == project_id)
-    if workspace_ids is not None:
-        query = query.where(ProjectVersion.id.in_(workspace_ids))
-    workspaces = list(
-        session.scalars(query.order_by(ProjectVersion.position, ProjectVersion.created_at))
+    workspaces, plans = plan_workspaces(
+        session,
+        project_id,
+        workspace_ids=workspace_ids,
+        languages=languages,
+        category_ids=category_ids,
+        modified_after=modified_after,
+        modified_before=modified_before,
     )
-    wanted_langs = {code.lower() for code in languages} if languages is not None else None
-    selected = set(category_ids) if category_ids is not None else None
-    plans = [
-        _plan(session, ws, wanted_langs, selected, modified_after, modified_before)
-        for ws in workspaces
-    ]
     media = [] if exclude_media or blobs is None else _media_plan(session, project_id)
     media_paths = [entry.name.removeprefix("Media/") for entry in media]
     links = _Links(
