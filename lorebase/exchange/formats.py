@@ -14,8 +14,9 @@ from typing import IO, BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
-from lorebase.exchange.jsonzip.reader import OpenedExport, _Zip
-from lorebase.exchange.jsonzip.writer import ExportSummary, Progress, write_json_zip
+from lorebase.exchange.archive import ExportSummary, Progress
+from lorebase.exchange.jsonzip.reader import CheckedZip, OpenedExport
+from lorebase.exchange.jsonzip.writer import write_json_zip
 from lorebase.exchange.markdown.reader import MarkdownExport, is_markdown_export
 from lorebase.exchange.markdown.writer import write_markdown_zip
 from lorebase.storage import BlobStore
@@ -59,7 +60,7 @@ def open_archive(
 ) -> OpenedExport:
     """Open an export ZIP for import: a Lorebase Markdown export, or Document360's
     JSON/Markdown/HTML layout."""
-    zf = _Zip(source, max_total_bytes, max_ratio, MAX_ENTRIES)
+    zf = CheckedZip(source, max_total_bytes, max_ratio, MAX_ENTRIES)
     try:
         # The JSON branch is exactly what `open_export` does with the same checked ZIP.
         return MarkdownExport(zf) if is_markdown_export(zf) else OpenedExport(zf)

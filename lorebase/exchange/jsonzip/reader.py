@@ -158,7 +158,7 @@ def _check_name(name: str) -> None:
         raise ArchiveError(f"The ZIP entry {shown!r} contains a drive letter; refusing it.")
 
 
-class _Zip:
+class CheckedZip:
     """A checked ZIP: validated entry names and sizes, with counted, bounded reads."""
 
     def __init__(
@@ -302,7 +302,7 @@ def _opt_bool(obj: dict[str, Any], key: str, where: str) -> bool | None:
     raise ArchiveError(f"{where}: '{key}' should be true or false, got {value!r}.")
 
 
-def _content_type(value: Any, default: int, where: str, warnings: list[str]) -> int:
+def content_type_code(value: Any, default: int, where: str, warnings: list[str]) -> int:
     if value is None or value == "":
         return default
     if isinstance(value, int) and not isinstance(value, bool):
@@ -368,7 +368,7 @@ def _translation_from_json(
         title=_opt_str(obj, "Title", where) or "",
         slug=_opt_str(obj, "Slug", where) or "",
         content=content,
-        content_type=_content_type(obj.get("ContentType"), default_type, where, warnings),
+        content_type=content_type_code(obj.get("ContentType"), default_type, where, warnings),
         seo_title=_opt_str(obj, "SeoTitle", where),
         description=_opt_str(obj, "Description", where),
         hidden=_opt_bool(obj, "Hidden", where),
@@ -435,7 +435,7 @@ def _parse_header_file(
         title=values.get("title", stem),
         slug=values.get("slug") or stem,
         content=body,
-        content_type=_content_type(values.get("content_type"), default_type, name, warnings),
+        content_type=content_type_code(values.get("content_type"), default_type, name, warnings),
         seo_title=values.get("seo_title") or None,
         description=values.get("description") or None,
     )
@@ -445,7 +445,7 @@ def _parse_header_file(
 
 
 class _Reader:
-    def __init__(self, zf: _Zip) -> None:
+    def __init__(self, zf: CheckedZip) -> None:
         self.zf = zf
         self.out = ExportArchive()
         self.category_ids: set[str] = set()
@@ -662,7 +662,7 @@ class OpenedExport:
     """A parsed export whose media files can still be read, one at a time, under the same
     caps (the bytes of every entry read count towards the total)."""
 
-    def __init__(self, zf: _Zip) -> None:
+    def __init__(self, zf: CheckedZip) -> None:
         self._zf = zf
         self.archive = _Reader(zf).run()
 
@@ -688,7 +688,7 @@ def open_export(
     max_entries: int = 200_000,
 ) -> OpenedExport:
     """Parse an export and keep it open for its media; close it (or use `with`)."""
-    zf = _Zip(source, max_total_bytes, max_ratio, max_entries)
+    zf = CheckedZip(source, max_total_bytes, max_ratio, max_entries)
     try:
         return OpenedExport(zf)
     except BaseException:

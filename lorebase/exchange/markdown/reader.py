@@ -1,7 +1,7 @@
 """Read a Lorebase Markdown ZIP (see `writer.py` for the layout) into the JSON reader's
 dataclasses, so that `jsonzip.importer.import_export` writes it unchanged.
 
-The ZIP is checked by the JSON reader's `_Zip` (entry names, symlinks, sizes, bombs); this
+The ZIP is checked by the JSON reader's `CheckedZip` (entry names, symlinks, sizes, bombs); this
 module adds what the Markdown layout needs: a valid marker, a front matter on every `.md`
 file (JSON scalars only, parsed with `json.loads`, never evaluated), one category per
 folder, ids used by one item only, one file per item and language.
@@ -23,13 +23,13 @@ from lorebase.exchange.jsonzip.reader import (
     ArchiveError,
     ArticleData,
     CategoryData,
+    CheckedZip,
     ExportArchive,
     OpenedExport,
     RevisionData,
     TranslationData,
     WorkspaceData,
-    _content_type,
-    _Zip,
+    content_type_code,
 )
 from lorebase.exchange.markdown.writer import FORMAT, MARKER_NAME, MEDIA_DIR
 
@@ -115,7 +115,7 @@ class _Workspace:
 
 
 class _Reader:
-    def __init__(self, zf: _Zip) -> None:
+    def __init__(self, zf: CheckedZip) -> None:
         self.zf = zf
         self.out = ExportArchive()
         self.owner: dict[str, tuple[str, str]] = {}  # id -> (kind, folder)
@@ -246,7 +246,7 @@ class _Reader:
             title=title,
             slug=_text(fields, "slug", name) or "",
             content=content,
-            content_type=_content_type(fields.get("content_type"), 0, name, self.out.warnings),
+            content_type=content_type_code(fields.get("content_type"), 0, name, self.out.warnings),
             seo_title=_text(fields, "seo_title", name),
             description=_text(fields, "description", name),
             hidden=_bool(fields, "hidden", name),
@@ -303,12 +303,12 @@ class _Reader:
 class MarkdownExport(OpenedExport):
     """An opened Markdown ZIP: the same interface as the JSON reader's `OpenedExport`."""
 
-    def __init__(self, zf: _Zip) -> None:
+    def __init__(self, zf: CheckedZip) -> None:
         self._zf = zf
         self.archive = _Reader(zf).run()
 
 
-def is_markdown_export(zf: _Zip) -> bool:
+def is_markdown_export(zf: CheckedZip) -> bool:
     return MARKER_NAME in zf.entries
 
 

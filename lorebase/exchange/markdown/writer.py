@@ -51,22 +51,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import CategoryTranslation
-from lorebase.exchange.jsonzip.writer import (
-    _ARTICLE_FILES,
-    _PAGE_FILES,
-    BATCH,
-    PAGE_TYPES,
+from lorebase.exchange.archive import (
     ExportSummary,
+    ExportZip,
     Progress,
-    _ArticleRef,
-    _batched,
-    _iso,
-    _item_files,
-    _media_plan,
-    _Names,
-    _Node,
-    _Plan,
-    _Zip,
+    UniqueNames,
+    batched,
+    iso,
+)
+from lorebase.exchange.plan import (
+    ARTICLE_FILES,
+    BATCH,
+    PAGE_FILES,
+    PAGE_TYPES,
+    ArticleRef,
+    Node,
+    WorkspacePlan,
+    item_files,
+    media_plan,
     plan_workspaces,
 )
 from lorebase.storage import BlobStore
@@ -156,7 +158,7 @@ def write_markdown_zip(
         modified_after=modified_after,
         modified_before=modified_before,
     )
-    media = [] if exclude_media or blobs is None else _media_plan(session, project_id)
+    media = [] if exclude_media or blobs is None else media_plan(session, project_id)
     media_paths = [entry.name.removeprefix("Media/") for entry in media]
     links = _Links(
         {
@@ -165,8 +167,8 @@ def write_markdown_zip(
         }
     )
     total = sum(p.category_count + len(p.articles) for p in plans) + len(media)
-    archive = _Zip(out, created_at)
-    folders = _Names()
+    archive = ExportZip(out, created_at)
+    folders = UniqueNames()
     folders.claim(MEDIA_DIR)
     folders.claim(MARKER_NAME)
     listed: list[dict[str, Any]] = []
@@ -198,7 +200,7 @@ def write_markdown_zip(
         marker = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "created_at": _iso(created_at),
+            "created_at": iso(created_at),
             "workspaces": listed,
         }
         archive.write_bytes(MARKER_NAME, orjson.dumps(marker, option=orjson.OPT_INDENT_2))
@@ -212,7 +214,7 @@ def _other_slugs(session: Session, ids: list[str]) -> dict[str, str]:
     """A slug in any language of categories that have none in the exported languages: their
     folders still get a recognisable name."""
     found: dict[str, str] = {}
-    for batch in _batched(ids, 500):
+    for batch in batched(ids, 500):
         rows = session.execute(
             select(CategoryTranslation.category_id, CategoryTranslation.slug)
             .where(CategoryTranslation.category_id.in_(batch))
@@ -224,15 +226,15 @@ def _other_slugs(session: Session, ids: list[str]) -> dict[str, str]:
 
 
 def _layout(
-    session: Session, plan: _Plan, root: str, in_tree: list[_Node]
+    session: Session, plan: WorkspacePlan, root: str, in_tree: list[Node]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(category id -> its folder, article id -> its path without language and `.md`)."""
     node_dirs: dict[str, str] = {}
     article_paths: dict[str, str] = {}
     others = _other_slugs(session, [n.id for n in in_tree if n.id not in plan.node_languages])
 
-    def place(folder: str, nodes: list[_Node], articles: list[_ArticleRef]) -> None:
-        names = _Names()
+    def place(folder: str, nodes: list[Node], articles: list[ArticleRef]) -> None:
+        names = UniqueNames()
         names.claim(INDEX)
         for node in nodes:
             langs = plan.node_languages.get(node.id)
@@ -260,13 +262,13 @@ def _status(obj: dict[str, Any]) -> str:
 
 
 def _entries(
-    session: Session, plan: _Plan, root: str, links: _Links
+    session: Session, plan: WorkspacePlan, root: str, links: _Links
 ) -> Iterator[list[tuple[str, str]]]:
     """The files (entry name, text) of each category and article of one workspace, one list
     per item, in tree order."""
-    in_tree: list[_Node] = []
+    in_tree: list[Node] = []
 
-    def walk(level: list[_Node]) -> None:
+    def walk(level: list[Node]) -> None:
         for node in level:
             in_tree.append(node)
             walk(node.children)
@@ -274,7 +276,7 @@ def _entries(
     walk(plan.roots)
     node_dirs, article_paths = _layout(session, plan, root, in_tree)
     page_ids = {node.id for node in plan.pages}
-    for batch in _batched(in_tree, BATCH):
+    for batch in batched(in_tree, BATCH):
         pages = [node for node in batch if node.id in page_ids]
         bodies = {
             node.id: {obj["Code"]: obj for obj in objects}
@@ -284,7 +286,7 @@ def _entries(
         }
         for node in batch:
             yield _category_files(node, node_dirs[node.id], plan, bodies.get(node.id, {}), links)
-    for articles in _batched(plan.articles, BATCH):
+    for articles in batched(plan.articles, BATCH):
         for ref, (_, objects) in zip(
             articles, _item_files_of(session, articles, plan, page=False), strict=True
         ):
@@ -292,15 +294,15 @@ def _entries(
 
 
 def _item_files_of(
-    session: Session, items: list[Any], plan: _Plan, *, page: bool
+    session: Session, items: list[Any], plan: WorkspacePlan, *, page: bool
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     if not items:
         return iter(())
-    return _item_files(session, items, plan.langs, _PAGE_FILES if page else _ARTICLE_FILES)
+    return item_files(session, items, plan.langs, PAGE_FILES if page else ARTICLE_FILES)
 
 
 def _article_files(
-    ref: _ArticleRef, base: str, plan: _Plan, objects: list[dict[str, Any]], links: _Links
+    ref: ArticleRef, base: str, plan: WorkspacePlan, objects: list[dict[str, Any]], links: _Links
 ) -> list[tuple[str, str]]:
     files = []
     for obj in objects:
@@ -325,9 +327,9 @@ def _article_files(
 
 
 def _category_files(
-    node: _Node,
+    node: Node,
     folder: str,
-    plan: _Plan,
+    plan: WorkspacePlan,
     bodies: dict[str, dict[str, Any]],
     links: _Links,
 ) -> list[tuple[str, str]]:
