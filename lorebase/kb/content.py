@@ -20,7 +20,12 @@ from lorebase.kb import merge_codes
 from lorebase.kb.revisions import revision_status
 from lorebase.kb.views import ContentView
 from lorebase.kb.workspaces import WorkspaceScope
-from lorebase.render import markdown_to_html, resolve_merge_codes, sanitize_html
+from lorebase.render import (
+    MergeCodeValues,
+    markdown_to_html,
+    resolve_merge_codes,
+    sanitize_html,
+)
 
 MARKDOWN = 0
 # The .NET enum member names, which the string-typed `content_type` of category pages carries;
@@ -42,10 +47,22 @@ def render_bodies(
 
     Markdown bodies get their HTML rendered (and sanitised) from the Markdown source; HTML
     bodies are sanitised. For display, merge codes are resolved in both, the language's own
-    values first, then the global ones. Markdown is resolved before it is rendered: cmark
-    percent-encodes `{{` inside link targets, which would hide the codes afterwards.
+    values first, then the global ones.
     """
     values = merge_codes.values_for(session, scope.id, lang) if for_display else None
+    return render_with_values(content_type, content, html_content, values)
+
+
+def render_with_values(
+    content_type: int | None,
+    content: str | None,
+    html_content: str | None,
+    values: MergeCodeValues | None,
+) -> tuple[str | None, str | None]:
+    """`render_bodies` once the merge-code values are known (None: keep the codes). The
+    exports render through here too, so that a page of the offline site or the PDF shows what
+    the API's `html_content` shows. Markdown is resolved before it is rendered: cmark
+    percent-encodes `{{` inside link targets, which would hide the codes afterwards."""
     if content_type in (None, MARKDOWN):
         if content is None:
             return None, sanitize_html(html_content) if html_content is not None else None

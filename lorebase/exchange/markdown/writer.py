@@ -40,11 +40,10 @@ one small row per article are held; bodies are read in batches and every entry i
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote
 
 import orjson
 from sqlalchemy import select
@@ -59,6 +58,7 @@ from lorebase.exchange.archive import (
     batched,
     iso,
 )
+from lorebase.exchange.display import MediaLinks
 from lorebase.exchange.plan import (
     ARTICLE_FILES,
     BATCH,
@@ -80,8 +80,6 @@ MEDIA_DIR = "_media"
 CONTENT_TYPE_NAMES = {0: "markdown", 1: "html", 2: "block"}
 CATEGORY_TYPE_NAMES = {0: "folder", 1: "page", 2: "index"}
 INDEX = "index"
-# Lorebase media URLs: absolute, or root-relative `/media/...` (not inside a longer path).
-_MEDIA_URL = re.compile(r"""https?://[^\s"'<>()\[\]]+|(?<![\w.~/-])/media/[^\s"'<>()\[\]]+""")
 # Characters that end a line for some readers although JSON leaves them raw.
 _LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -102,29 +100,6 @@ def front_matter(fields: dict[str, Any]) -> str:
 def _stem(wanted: str) -> str:
     # No dots: `<name>.<code>.md` must name a language unambiguously.
     return wanted.replace(".", "-")
-
-
-class _Links:
-    """Rewrites the Lorebase URLs of exported media files to relative links."""
-
-    def __init__(self, sources: dict[str, str]) -> None:
-        self.sources = sources  # unquoted, lower-cased URL path -> path below `_media/`
-
-    def rewrite(self, body: str | None, depth: int) -> str:
-        if not body:
-            return ""
-        if not self.sources:
-            return body
-        up = "../" * depth
-
-        def replace(match: re.Match[str]) -> str:
-            url = match.group(0)
-            path = self.sources.get(unquote(urlsplit(url).path).lower())
-            if path is None:
-                return url
-            return f"{up}{MEDIA_DIR}/{quote(path, safe='/')}"
-
-        return _MEDIA_URL.sub(replace, body)
 
 
 def write_markdown_zip(
@@ -160,11 +135,12 @@ def write_markdown_zip(
     )
     media = [] if exclude_media or blobs is None else media_plan(session, project_id)
     media_paths = [entry.name.removeprefix("Media/") for entry in media]
-    links = _Links(
+    links = MediaLinks(
         {
             unquote(entry.source).lower(): path
             for entry, path in zip(media, media_paths, strict=True)
-        }
+        },
+        MEDIA_DIR,
     )
     total = sum(p.category_count + len(p.articles) for p in plans) + len(media)
     archive = ExportZip(out, created_at)
@@ -262,7 +238,7 @@ def _status(obj: dict[str, Any]) -> str:
 
 
 def _entries(
-    session: Session, plan: WorkspacePlan, root: str, links: _Links
+    session: Session, plan: WorkspacePlan, root: str, links: MediaLinks
 ) -> Iterator[list[tuple[str, str]]]:
     """The files (entry name, text) of each category and article of one workspace, one list
     per item, in tree order."""
@@ -302,7 +278,11 @@ def _item_files_of(
 
 
 def _article_files(
-    ref: ArticleRef, base: str, plan: WorkspacePlan, objects: list[dict[str, Any]], links: _Links
+    ref: ArticleRef,
+    base: str,
+    plan: WorkspacePlan,
+    objects: list[dict[str, Any]],
+    links: MediaLinks,
 ) -> list[tuple[str, str]]:
     files = []
     for obj in objects:
@@ -321,7 +301,7 @@ def _article_files(
             "seo_title": obj["SeoTitle"] if obj["SeoTitle"] != title else None,
             "description": obj["Description"],
         }
-        body = links.rewrite(obj["Content"], base.count("/"))
+        body = links.rewrite(obj["Content"], "../" * base.count("/"))
         files.append((_file_name(base, obj["Code"], plan.langs), front_matter(fields) + body))
     return files
 
@@ -331,7 +311,7 @@ def _category_files(
     folder: str,
     plan: WorkspacePlan,
     bodies: dict[str, dict[str, Any]],
-    links: _Links,
+    links: MediaLinks,
 ) -> list[tuple[str, str]]:
     page = node.category_type in PAGE_TYPES
     base = f"{folder}/{INDEX}"
@@ -366,7 +346,7 @@ def _category_files(
         body = ""
         if page:
             fields["page_title"] = obj.get("Title", lang["Title"])
-            body = links.rewrite(obj.get("Content"), base.count("/"))
+            body = links.rewrite(obj.get("Content"), "../" * base.count("/"))
         files.append((_file_name(base, code, plan.langs), front_matter(fields) + body))
     return files
 

@@ -1,0 +1,144 @@
+"""What readers see, for the exports made to be read (the offline HTML site and the PDF).
+
+A reader's view of the knowledge base, as the published site shows it: for each article and
+category page, the **published** revision of each language, with merge codes resolved for
+display (`isForDisplay=true`: the language's own values, then the global ones) and rendered to
+sanitised HTML by the same function as the API's `html_content` (`kb.content.render_with_values`),
+so that the site, the PDF and the API show the same Markdown the same way. An item with no
+published revision in a language is left out of that language; hidden articles and categories
+(and everything below a hidden category) are left out, as the site hides them from readers.
+
+Links: Lorebase media URLs of the exported Drive files become relative links to the copies in
+the ZIP (`MediaLinks`); links between articles (`/docs/<slug>` or the article's API URL by id)
+are left to each format, which knows its page names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, unquote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lorebase.exchange.plan import ArticleRef, FileKind, Node, WorkspacePlan
+from lorebase.kb import merge_codes
+from lorebase.kb.content import render_with_values
+from lorebase.render import MergeCodeValues
+
+# Lorebase media URLs: absolute, or root-relative `/media/...` (not inside a longer path).
+MEDIA_URL = re.compile(r"""https?://[^\s"'<>()\[\]]+|(?<![\w.~/-])/media/[^\s"'<>()\[\]]+""")
+
+
+class MediaLinks:
+    """Rewrites the Lorebase URLs of exported media files to relative links into the ZIP."""
+
+    def __init__(self, sources: dict[str, str], media_dir: str) -> None:
+        # unquoted, lower-cased URL path -> path below `media_dir`
+        self.sources = sources
+        self.media_dir = media_dir
+
+    def rewrite(self, body: str | None, up: str) -> str:
+        """`body` with every exported file's URL replaced by `<up><media_dir>/<path>`; its
+        query (a signature, say) is dropped: it means nothing to a file in the ZIP."""
+        if not body:
+            return ""
+        if not self.sources:
+            return body
+
+        def replace(match: re.Match[str]) -> str:
+            url = match.group(0)
+            path = self.sources.get(unquote(urlsplit(url).path).lower())
+            if path is None:
+                return url
+            return f"{up}{self.media_dir}/{quote(path, safe='/')}"
+
+        return MEDIA_URL.sub(replace, body)
+
+
+@dataclass
+class Page:
+    """One article or category page in one language, ready to display."""
+
+    id: str
+    language: str
+    title: str
+    slug: str
+    description: str | None
+    html: str  # sanitised, merge codes resolved; media links not yet rewritten
+    modified_at: datetime | None
+
+
+def visible_nodes(plan: WorkspacePlan) -> list[Node]:
+    """The categories a reader sees, in tree order: hidden ones and their subtrees left out."""
+    found: list[Node] = []
+
+    def walk(level: list[Node]) -> None:
+        for node in level:
+            if node.hidden:
+                continue
+            found.append(node)
+            walk(node.children)
+
+    walk(plan.roots)
+    return found
+
+
+class DisplayRenderer:
+    """Renders published pages, looking the merge-code values of each language up once."""
+
+    def __init__(self, session: Session, workspace_id: str) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+        self._values: dict[str, MergeCodeValues] = {}
+
+    def values(self, code: str) -> MergeCodeValues:
+        if code not in self._values:
+            self._values[code] = merge_codes.values_for(self.session, self.workspace_id, code)
+        return self._values[code]
+
+    def published(
+        self, batch: Sequence[ArticleRef | Node], langs: list[str], kind: FileKind
+    ) -> Iterator[dict[str, Page]]:
+        """For each item of `batch` (articles, or category pages with `PAGE_FILES`), its
+        published pages by language code, in `batch`'s order."""
+        ids = [item.id for item in batch]
+        content_types = {item.id: item.content_type for item in batch}
+        revision = kind.revision
+        model = kind.translation
+        rows = self.session.connection().execute(
+            select(
+                kind.owner.label("owner_id"),
+                model.language_code,
+                kind.title.label("name"),
+                model.slug,
+                model.description,
+                revision.title,
+                revision.content,
+                revision.html_content,
+                revision.created_at,
+            )
+            .join(
+                revision,
+                (kind.revision_owner == kind.owner)
+                & (revision.language_code == model.language_code)
+                & (revision.version_number == model.public_version),
+            )
+            .where(kind.owner.in_(ids), model.language_code.in_(langs), model.public_version > 0)
+        )
+        found: dict[str, dict[str, Page]] = defaultdict(dict)
+        for owner_id, code, name, slug, description, rev_title, content, html, created in rows:
+            _, rendered = render_with_values(
+                content_types[owner_id], content, html, self.values(code)
+            )
+            # The title published with that revision, as the site shows it.
+            title = rev_title or name
+            found[owner_id][code] = Page(
+                owner_id, code, title, slug, description, rendered or "", created
+            )
+        for item_id in ids:
+            yield found.get(item_id, {})
