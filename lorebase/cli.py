@@ -361,6 +361,8 @@ ProjectOption = Annotated[
 POLL_SECONDS = 0.25
 REMOTE_POLL_SECONDS = 1.0
 CHUNK = 1024 * 1024
+# The formats the v2 export route makes (`export_type`); the others are v3-only.
+V2_EXPORT_TYPES = {"json": 0, "html": 1}
 # Who an import is recorded as when --import-by is left out: the owner, else an administrator.
 IMPORTER_ROLES = (workspaces.OWNER_ROLE, 1)
 LOG_STYLES = {
@@ -581,8 +583,9 @@ class _Remote:
             _fail(f"{self.base} did not answer with JSON: is it a Lorebase server?", 1)
         return body
 
-    def poll(self, path: str, label: str) -> dict[str, Any]:
-        """GET `path` until the job's status is Completed or Error, with a spinner."""
+    def poll(self, path: str, label: str, **kw: Any) -> dict[str, Any]:
+        """GET `path` until the job's status is final (v2 Completed/Error, v3
+        Completed/Failed), with a spinner; v3's `data` envelope is unwrapped."""
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -592,9 +595,11 @@ class _Remote:
         ) as progress:
             task = progress.add_task(label, status="")
             while True:
-                body = self.call("GET", path)
+                body = self.call("GET", path, **kw)
+                if isinstance(body.get("data"), dict):
+                    body = body["data"]
                 progress.update(task, status=body.get("status"))
-                if body.get("status") in ("Completed", "Error"):
+                if body.get("status") in ("Completed", "Error", "Failed"):
                     return body
                 time.sleep(REMOTE_POLL_SECONDS)
 
@@ -678,19 +683,40 @@ def export_command(
         str | None,
         typer.Option(help="Only articles changed at or before this ISO 8601 date-time."),
     ] = None,
+    export_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json (Document360's JSON ZIP), html (offline site), markdown, or pdf "
+            "(one PDF per workspace and language, in a ZIP).",
+        ),
+    ] = "json",
     project: ProjectOption = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     url: RemoteUrl = None,
     token: RemoteToken = None,
 ) -> None:
-    """Export the project as a Document360-layout JSON ZIP (the job of POST /v2/Project/Export)."""
+    """Export the project as a ZIP: Document360's JSON layout by default (the job of
+    POST /v2/Project/Export), or an offline HTML site, Markdown files or PDFs."""
+    from lorebase.exchange.formats import supported_formats
+
     remote = _check_mode(url, token, data_dir=data_dir, database_url=database_url, project=project)
     _check_output(output)
+    export_format = export_format.strip().lower()
+    if export_format not in supported_formats():
+        _fail(
+            f"--format {export_format!r} is not supported; use one of: "
+            f"{', '.join(supported_formats())}."
+        )
     after = _parse_when("--modified-after", modified_after)
     before = _parse_when("--modified-before", modified_before)
     # A listed workspace narrows selected categories too: that is the "Version" entity.
     entity = "Version" if workspace else "Category" if category else "Project"
+    if remote and export_format not in V2_EXPORT_TYPES:
+        assert url is not None and token is not None
+        _export_remote_v3(_Remote(url, token), output, export_format, workspace, language)
+        return
     if remote:
         assert url is not None and token is not None
         _export_remote(
@@ -706,7 +732,7 @@ def export_command(
                     "after": after.isoformat() if after else None,
                     "before": before.isoformat() if before else None,
                 },
-                "export_type": 0,
+                "export_type": V2_EXPORT_TYPES[export_format],
             },
         )
         return
@@ -722,10 +748,13 @@ def export_command(
             exclude_media=exclude_media,
             modified_after=after,
             modified_before=before,
+            export_format=export_format,
         )
 
 
-def _export_local(runtime: Runtime, output: Path, project: str | None, **request: Any) -> None:
+def _export_local(
+    runtime: Runtime, output: Path, project: str | None, *, export_format: str, **request: Any
+) -> None:
     from lorebase.exchange import service
 
     try:
@@ -734,6 +763,7 @@ def _export_local(runtime: Runtime, output: Path, project: str | None, **request
             options = service.export_options(
                 session, target.id, export_type=service.JSON_ZIP, **request
             )
+            options.format = export_format
             # The machine's administrator is not held to the API's daily export quota.
             job_id = service.start_export(session, target.id, options, daily_limit=0).id
             project_name = target.name
@@ -781,6 +811,42 @@ def _export_remote(remote: _Remote, output: Path, body: dict[str, Any]) -> None:
             ("size", _human_size(size)),
             ("written to", output),
         ],
+    )
+
+
+def _export_remote_v3(
+    remote: _Remote,
+    output: Path,
+    export_format: str,
+    workspace: list[str] | None,
+    language: list[str] | None,
+) -> None:
+    """Markdown and PDF exist only in the v3 API, whose exports take one workspace and at
+    most one language."""
+    if not workspace or len(workspace) != 1 or (language and len(language) > 1):
+        _fail(
+            f"--format {export_format} with --url exports one workspace: give exactly one "
+            "--workspace (and at most one --language)."
+        )
+    bearer = {"Authorization": f"Bearer {remote.client.headers['api_token']}"}
+    projects = remote.call("GET", "v3/projects", headers=bearer).get("data") or []
+    if not projects:
+        _fail(f"{remote.base} lists no project for this token.", 1)
+    base = f"v3/projects/{projects[0]['id']}/exports"
+    body: dict[str, Any] = {"project_version_id": workspace[0], "format": export_format}
+    if language:
+        body["lang_code"] = language[0]
+    started = remote.call("POST", base, json=body, headers=bearer).get("data") or {}
+    export_id = started.get("id")
+    if not export_id:
+        _fail(f"{remote.base} did not return an export id.", 1)
+    status = remote.poll(f"{base}/{export_id}", "Exporting", headers=bearer)
+    if status.get("status") != "Completed" or not status.get("download_url"):
+        _fail(f"the export {export_id} ended in {status.get('status')} on {remote.base}.", 1)
+    size = remote.download(str(status["download_url"]), output)
+    _print_summary(
+        _stdout(),
+        [("export id", export_id), ("size", _human_size(size)), ("written to", output)],
     )
 
 

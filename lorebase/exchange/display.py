@@ -142,3 +142,40 @@ class DisplayRenderer:
             )
         for item_id in ids:
             yield found.get(item_id, {})
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What a page is called in one language before its body is read: enough to name its
+    file and to link to it from the tree, breadcrumbs and other pages."""
+
+    title: str
+    slug: str
+
+
+def published_headings(
+    session: Session, ids: Sequence[str], langs: list[str], kind: FileKind
+) -> dict[tuple[str, str], Heading]:
+    """(item id, language) -> the published revision's title and the slug, for every item of
+    `ids` published in a language of `langs`. Reads no bodies."""
+    revision = kind.revision
+    model = kind.translation
+    found: dict[tuple[str, str], Heading] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.connection().execute(
+            select(kind.owner, model.language_code, kind.title, model.slug, revision.title)
+            .join(
+                revision,
+                (kind.revision_owner == kind.owner)
+                & (revision.language_code == model.language_code)
+                & (revision.version_number == model.public_version),
+            )
+            .where(
+                kind.owner.in_(ids[start : start + 500]),
+                model.language_code.in_(langs),
+                model.public_version > 0,
+            )
+        )
+        for owner_id, code, name, slug, rev_title in rows:
+            found[(owner_id, code)] = Heading(rev_title or name, slug)
+    return found

@@ -15,6 +15,7 @@ from typing import IO, BinaryIO, Protocol
 from sqlalchemy.orm import Session
 
 from lorebase.exchange.archive import ExportSummary, Progress
+from lorebase.exchange.htmlsite.writer import write_html_site
 from lorebase.exchange.jsonzip.reader import CheckedZip, OpenedExport
 from lorebase.exchange.jsonzip.writer import write_json_zip
 from lorebase.exchange.markdown.reader import MarkdownExport, is_markdown_export
@@ -23,6 +24,7 @@ from lorebase.storage import BlobStore
 
 JSON = "json"
 MARKDOWN = "markdown"
+HTML = "html"
 # The JSON reader's default cap on entries (`open_export`).
 MAX_ENTRIES = 200_000
 
@@ -45,7 +47,11 @@ class ExportWriter(Protocol):
     ) -> ExportSummary: ...
 
 
-EXPORT_WRITERS: dict[str, ExportWriter] = {JSON: write_json_zip, MARKDOWN: write_markdown_zip}
+EXPORT_WRITERS: dict[str, ExportWriter] = {
+    JSON: write_json_zip,
+    MARKDOWN: write_markdown_zip,
+    HTML: write_html_site,
+}
 
 
 def supported_formats() -> list[str]:

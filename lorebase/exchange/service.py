@@ -22,6 +22,8 @@ EXPORT = "export"
 IMPORT = "import"
 JSON_ZIP = 0
 HTML_SITE = 1
+# The EXPORT_WRITERS format each v2 `export_type` names.
+EXPORT_TYPE_FORMATS = {JSON_ZIP: "json", HTML_SITE: "html"}
 
 # v2 words for the job states (api-reference.md §2.2, §2.4).
 EXPORT_STATUS = {
@@ -116,11 +118,6 @@ def export_options(
         raise Invalid(
             f"export_type {export_type} is not supported: use 0 (JSON ZIP) or 1 (HTML site)."
         )
-    if export_type == HTML_SITE:
-        raise Invalid(
-            "export_type 1 (HTML offline documentation) is not available in this Lorebase "
-            "version yet; use export_type 0 (JSON ZIP)."
-        )
     project_workspaces = {ws.id: ws for ws in workspaces.workspaces(session, project_id)}
     category_ids = _category_ids(session, project_workspaces, categories)
     workspace_ids: list[str] | None = None
@@ -160,6 +157,7 @@ def export_options(
         modified_after=after,
         modified_before=before,
         export_type=export_type or JSON_ZIP,
+        format=EXPORT_TYPE_FORMATS[export_type or JSON_ZIP],
     )
 
 

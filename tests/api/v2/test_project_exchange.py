@@ -148,7 +148,6 @@ def test_language_selection_and_modified_window(project):
         ({"entity": "Category", "selected_categories": [{"id": "nope"}]}, "Unable to find"),
         ({"entity": "Project", "selected_languages": [{"id": None}]}, "LanguageCode"),
         ({"entity": "Project", "selected_languages": [{"code": "xx"}]}, "'xx' is not enabled"),
-        ({"entity": "Project", "export_type": 1}, "export_type 1"),
         ({"entity": "Project", "export_type": 7}, "export_type 7"),
         (
             {

@@ -1,0 +1,584 @@
+"""Write a project as an offline HTML documentation site in a ZIP (v2 `export_type: 1`, v3
+`format: "html"`). Unzipped, it opens from disk (`file://`): no server, no network.
+
+Layout::
+
+    index.html                      every workspace and language, linking to their homes
+    assets/site.css, assets/site.js typography, dark mode, Pygments styles; tree and search
+    <workspace>/<lang>/index.html   the workspace's home: its whole tree as nested lists
+    <workspace>/<lang>/tree.js      the tree once, `window.LOREBASE_TREE` (every page uses it)
+    <workspace>/<lang>/search.js    the prebuilt search index, `window.LOREBASE_SEARCH`
+    <workspace>/<lang>/<slug>.html  one page per published article and Page/Index category
+    media/<drive folders>/<file>    the project's Drive files, unless media are excluded
+
+What is shown is the reader's view (`exchange.display`): published revisions only, merge codes
+resolved, sanitised, hidden items left out. Every page of a language sits in one folder, so the
+links between them are bare file names and the assets are always `../../`. Links in bodies to
+another exported page (Document360 site links `…/docs/<slug>` or `…/category/<slug>`) are
+rewritten to that page; links to exported media, to the copies in `media/`.
+
+Scale: pages carry breadcrumbs, previous/next and their table of contents, but not the tree,
+which lives once per language in `tree.js` and is drawn by `site.js` (only the branch of the
+current page is expanded), so the site grows with the article count, not with its square. The
+search index maps each folded word to the pages holding it (delta-encoded numbers); scripts,
+not `fetch()`, carry it, because browsers block `fetch()` on `file://`.
+
+Memory: as for every format, the trees and one small row per article are held; bodies are read
+and rendered in batches, and every page is written as soon as it is rendered.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import orjson
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import Language, Project, ProjectVersion
+from lorebase.exchange.archive import ExportSummary, ExportZip, Progress, UniqueNames, batched
+from lorebase.exchange.display import (
+    DisplayRenderer,
+    Heading,
+    MediaLinks,
+    Page,
+    published_headings,
+    visible_nodes,
+)
+from lorebase.exchange.highlight import highlight_code, stylesheet
+from lorebase.exchange.plan import (
+    ARTICLE_FILES,
+    BATCH,
+    PAGE_FILES,
+    PAGE_TYPES,
+    Node,
+    WorkspacePlan,
+    media_plan,
+    plan_workspaces,
+)
+from lorebase.storage import BlobStore
+
+ASSETS_DIR = "assets"
+MEDIA_DIR = "media"
+# Every page is `<workspace>/<lang>/<name>.html`: two folders below the site's root.
+UP = "../../"
+# Names a page may not take in its language folder.
+RESERVED = ("index", "tree", "search")
+INDEX_CATEGORY = 2
+EXCERPT_CHARS = 180
+LABELS = {
+    "search": "Search",
+    "languages": "Languages",
+    "contents": "Contents",
+    "breadcrumbs": "Breadcrumbs",
+    "in_this_category": "In this category",
+    "updated": "Updated",
+    "pager": "Previous and next",
+    "previous": "Previous",
+    "next": "Next",
+    "on_this_page": "On this page",
+}
+NOTHING_PUBLISHED = "nothing published"
+NO_RESULTS = "No results"
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("lorebase.exchange.htmlsite", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_TOC_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_HREF = re.compile(r'href="([^"]*)"')
+# The path segments after which Document360 site links name a page by its slug.
+_SITE_LINK_SEGMENTS = ("docs", "category")
+
+
+@dataclass
+class _NavNode:
+    """One entry of a language's tree: a category or an article, linked when it has a page."""
+
+    item_id: str
+    title: str
+    href: str | None
+    is_article: bool
+    # An Index category with no published page body still gets a page: the list of what it
+    # holds, as Document360's site shows it.
+    listing_only: bool = False
+    parent: _NavNode | None = None
+    children: list[_NavNode] = field(default_factory=list)
+
+
+@dataclass
+class _Language:
+    """One language of one workspace: its folder, tree and pages in reading order."""
+
+    code: str
+    name: str
+    rtl: bool
+    folder: str
+    roots: list[_NavNode]
+    reading_order: list[_NavNode]
+    by_slug: dict[str, str]  # slug (lower-cased) -> page file name, for links in bodies
+
+
+def write_html_site(
+    session: Session,
+    project_id: str,
+    out: BinaryIO,
+    *,
+    workspace_ids: list[str] | None = None,
+    languages: list[str] | None = None,
+    category_ids: list[str] | None = None,
+    exclude_media: bool = False,
+    blobs: BlobStore | None = None,
+    modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
+    progress: Progress | None = None,
+) -> ExportSummary:
+    """Write the project's published knowledge base to `out` as an offline HTML site ZIP.
+
+    The options select what every export format selects (`write_json_zip`); within that, only
+    what a reader sees is shown. `progress(done, total)` is called after each page of each
+    language and each media file.
+    """
+    created_at = datetime.now(UTC)
+    project = session.get(Project, project_id)
+    site_name = project.name if project is not None else "Documentation"
+    workspaces, plans = plan_workspaces(
+        session,
+        project_id,
+        workspace_ids=workspace_ids,
+        languages=languages,
+        category_ids=category_ids,
+        modified_after=modified_after,
+        modified_before=modified_before,
+    )
+    media = [] if exclude_media or blobs is None else media_plan(session, project_id)
+    media_paths = [entry.name.removeprefix("Media/") for entry in media]
+    links = MediaLinks(
+        {unquote(e.source).lower(): p for e, p in zip(media, media_paths, strict=True)},
+        MEDIA_DIR,
+    )
+    footer = f"{site_name} · exported {created_at:%Y-%m-%d %H:%M} UTC by Lorebase"
+    common = {"site_name": site_name, "footer": footer, "labels": LABELS}
+    sites = [_plan_languages(session, ws, plan) for ws, plan in zip(workspaces, plans, strict=True)]
+    total = sum(len(lang.reading_order) for site in sites for lang in site) + len(media)
+    summary = ExportSummary()
+    archive = ExportZip(out, created_at)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    try:
+        archive.write_bytes(f"{ASSETS_DIR}/site.css", _site_css(), record=False)
+        archive.write_bytes(f"{ASSETS_DIR}/site.js", _asset("site.js"), record=False)
+        listed = []
+        for ws, plan, site in zip(workspaces, plans, sites, strict=True):
+            summary.workspaces += 1
+            summary.categories += plan.category_count
+            summary.articles += len(plan.articles)
+            renderer = DisplayRenderer(session, ws.id)
+            entries = []
+            for lang in site:
+                pages = _write_language(
+                    archive, renderer, plan, ws, lang, site, links, common, tick
+                )
+                entries.append(
+                    {
+                        "code": lang.code,
+                        "name": lang.name,
+                        "href": f"{lang.folder}/index.html",
+                        "pages": pages,
+                    }
+                )
+            listed.append({"name": ws.version_code_name or ws.slug, "languages": entries})
+        for entry, path in zip(media, media_paths, strict=True):
+            assert blobs is not None
+            with blobs.open_reader(entry.blob_key) as source:
+                archive.write_stream(f"{MEDIA_DIR}/{path}", source)
+            summary.media += 1
+            tick()
+        root = _TEMPLATES.get_template("root.html").render(
+            lang="en",
+            rtl=False,
+            up="",
+            workspaces=listed,
+            nothing_published=NOTHING_PUBLISHED,
+            **common,
+        )
+        archive.write_bytes("index.html", root.encode(), record=False)
+        summary.files = len(archive.zip.infolist())
+    finally:
+        archive.close()
+    return summary
+
+
+def _asset(name: str) -> bytes:
+    return resources.files("lorebase.exchange.htmlsite").joinpath("assets", name).read_bytes()
+
+
+def _site_css() -> bytes:
+    # Pygments' styles: a light one, and a dark one that applies only in dark mode.
+    dark = stylesheet("monokai", ".highlight")
+    return (
+        _asset("site.css")
+        + stylesheet("default", ".highlight").encode()
+        + b"\n@media (prefers-color-scheme: dark) {\n"
+        + dark.encode()
+        + b"\n}\n"
+    )
+
+
+def _plan_languages(session: Session, ws: ProjectVersion, plan: WorkspacePlan) -> list[_Language]:
+    """Each exported language's tree of published pages, page names and reading order (no
+    bodies read)."""
+    nodes = visible_nodes(plan)
+    visible = {node.id for node in nodes}
+    articles = [
+        ref
+        for ref in plan.articles
+        if not ref.hidden and (ref.category_id is None or ref.category_id in visible)
+    ]
+    pages = [node for node in nodes if node.category_type in PAGE_TYPES]
+    article_headings = published_headings(
+        session, [ref.id for ref in articles], plan.langs, ARTICLE_FILES
+    )
+    page_headings = published_headings(session, [node.id for node in pages], plan.langs, PAGE_FILES)
+    rows = session.scalars(select(Language).where(Language.project_version_id == ws.id))
+    info = {row.code: row for row in rows}
+    folders = UniqueNames()
+    ws_folder = folders.claim(ws.slug)
+    result = []
+    for code in plan.langs:
+        language = info.get(code)
+        lang = _language_tree(
+            plan, code, visible, article_headings, page_headings, f"{ws_folder}/{code}"
+        )
+        lang.name = (language.display_name or language.name) if language else code
+        lang.rtl = bool(language.enable_rtl) if language else False
+        result.append(lang)
+    return result
+
+
+def _language_tree(
+    plan: WorkspacePlan,
+    code: str,
+    visible: set[str],
+    article_headings: dict[tuple[str, str], Heading],
+    page_headings: dict[tuple[str, str], Heading],
+    folder: str,
+) -> _Language:
+    names = UniqueNames()
+    for reserved in RESERVED:
+        names.claim(reserved)
+    by_slug: dict[str, str] = {}
+
+    def page_name(heading: Heading) -> str:
+        name = names.claim(heading.slug, ".html")
+        by_slug.setdefault(heading.slug.lower(), name)
+        return name
+
+    def article_nodes(refs: list[Any]) -> list[_NavNode]:
+        found = []
+        for ref in refs:
+            heading = article_headings.get((ref.id, code))
+            if heading is None or ref.hidden:
+                continue
+            found.append(_NavNode(ref.id, heading.title, page_name(heading), True))
+        return found
+
+    def category_node(node: Node) -> _NavNode | None:
+        heading = page_headings.get((node.id, code))
+        title = heading.title if heading else _category_title(plan, node, code)
+        nav = _NavNode(node.id, title, page_name(heading) if heading else None, False)
+        nav.children = [
+            child
+            for child in (category_node(c) for c in node.children if c.id in visible)
+            if child is not None
+        ]
+        nav.children = article_nodes(node.articles) + nav.children
+        if not nav.children and nav.href is None:
+            return None  # nothing of it is published in this language
+        if nav.href is None and node.category_type == INDEX_CATEGORY:
+            nav.href = page_name(Heading(title, _category_slug(plan, node, code)))
+            nav.listing_only = True
+        for child in nav.children:
+            child.parent = nav
+        return nav
+
+    roots = [
+        nav
+        for nav in (category_node(node) for node in plan.roots if node.id in visible)
+        if nav is not None
+    ]
+    roots += article_nodes(plan.root_articles)
+    order: list[_NavNode] = []
+
+    def walk(level: list[_NavNode]) -> None:
+        for nav in level:
+            if nav.href is not None:
+                order.append(nav)
+            walk(nav.children)
+
+    walk(roots)
+    return _Language(code, code, False, folder, roots, order, by_slug)
+
+
+def _category_slug(plan: WorkspacePlan, node: Node, code: str) -> str:
+    languages = plan.node_languages.get(node.id, [])
+    for lang in languages:
+        if lang["Code"] == code:
+            return str(lang["Slug"])
+    return str(languages[0]["Slug"]) if languages else node.id
+
+
+def _category_title(plan: WorkspacePlan, node: Node, code: str) -> str:
+    for lang in plan.node_languages.get(node.id, []):
+        if lang["Code"] == code:
+            return str(lang["Title"])
+    return plan.node_titles.get(node.id) or "Untitled"
+
+
+def _write_language(
+    archive: ExportZip,
+    renderer: DisplayRenderer,
+    plan: WorkspacePlan,
+    ws: ProjectVersion,
+    lang: _Language,
+    site: list[_Language],
+    links: MediaLinks,
+    common: dict[str, Any],
+    tick: Callable[[], None],
+) -> int:
+    """Write one language's pages, home, tree and search index; the number of pages."""
+    workspace_name = ws.version_code_name or ws.slug
+    # The same item's page in the other languages, for the switcher.
+    others = {other.code: {nav.item_id: nav.href for nav in other.reading_order} for other in site}
+    context = {
+        **common,
+        "lang": lang.code,
+        "rtl": lang.rtl,
+        "up": UP,
+        "workspace_name": workspace_name,
+        "home_href": "index.html",
+    }
+    search = _SearchIndex()
+    page_template = _TEMPLATES.get_template("page.html")
+    position = {id(nav): i for i, nav in enumerate(lang.reading_order)}
+    for nav, page in _bodies(renderer, plan, lang):
+        body = _page_body(page, lang, links)
+        search.add(page.title, nav.href or "", body)
+        i = position[id(nav)]
+        previous = lang.reading_order[i - 1] if i > 0 else None
+        following = lang.reading_order[i + 1] if i + 1 < len(lang.reading_order) else None
+        rendered = page_template.render(
+            page=page,
+            body=Markup(body),
+            toc=_toc(body),
+            breadcrumbs=_breadcrumbs(nav),
+            children=Markup(_static_tree(nav.children)) if nav.children else None,
+            previous=previous,
+            next=following,
+            modified=page.modified_at.isoformat() if page.modified_at else None,
+            languages=_switcher(lang, site, others, nav.item_id),
+            **context,
+        )
+        archive.write_bytes(f"{lang.folder}/{nav.href}", rendered.encode(), record=False)
+        tick()
+    home = _TEMPLATES.get_template("home.html").render(
+        static_tree=Markup(_static_tree(lang.roots)) if lang.roots else None,
+        languages=_switcher(lang, site, None, None),
+        nothing_published=NOTHING_PUBLISHED,
+        **context,
+    )
+    archive.write_bytes(f"{lang.folder}/index.html", home.encode(), record=False)
+    tree = {"nodes": [_tree_json(nav) for nav in lang.roots]}
+    archive.write_bytes(f"{lang.folder}/tree.js", _script("LOREBASE_TREE", tree), record=False)
+    archive.write_bytes(
+        f"{lang.folder}/search.js", _script("LOREBASE_SEARCH", search.data()), record=False
+    )
+    return len(lang.reading_order)
+
+
+def _bodies(
+    renderer: DisplayRenderer, plan: WorkspacePlan, lang: _Language
+) -> Iterator[tuple[_NavNode, Page]]:
+    """Each page of the reading order with its rendered body, read in batches."""
+    articles = {ref.id: ref for ref in plan.articles}
+    categories: dict[str, Node] = {node.id: node for node in plan.pages}
+    for batch in batched(lang.reading_order, BATCH):
+        article_navs = [nav for nav in batch if nav.is_article]
+        page_navs = [nav for nav in batch if not nav.is_article]
+        found: dict[str, Page] = {}
+        for navs, kind, items in (
+            (article_navs, ARTICLE_FILES, articles),
+            ([nav for nav in page_navs if not nav.listing_only], PAGE_FILES, categories),
+        ):
+            if not navs:
+                continue
+            refs = [items[nav.item_id] for nav in navs]
+            for nav, pages in zip(navs, renderer.published(refs, [lang.code], kind), strict=True):
+                if lang.code in pages:
+                    found[nav.item_id] = pages[lang.code]
+        for nav in batch:
+            page = found.get(nav.item_id)
+            if page is None and nav.listing_only:
+                page = Page(nav.item_id, lang.code, nav.title, "", None, "", None)
+            if page is not None:  # unpublished since the plan was read: its link stays dead
+                yield nav, page
+
+
+def _page_body(page: Page, lang: _Language, links: MediaLinks) -> str:
+    body = links.rewrite(page.html, UP)
+    body = _rewrite_page_links(body, lang.by_slug)
+    body = highlight_code(body)
+    if "<table" in body:
+        # Wide tables scroll inside the page instead of widening it (phones).
+        body = body.replace("<table", '<div class="table-wrap"><table').replace(
+            "</table>", "</table></div>"
+        )
+    return body
+
+
+def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
+    if "href=" not in body:
+        return body
+
+    def replace(match: re.Match[str]) -> str:
+        url = html.unescape(match.group(1))
+        parts = urlsplit(url)
+        segments = [s for s in unquote(parts.path).split("/") if s]
+        if len(segments) < 2 or not any(s in _SITE_LINK_SEGMENTS for s in segments[:-1]):
+            return match.group(0)
+        name = by_slug.get(segments[-1].lower())
+        if name is None:
+            return match.group(0)
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        return f'href="{html.escape(name + fragment)}"'
+
+    return _HREF.sub(replace, body)
+
+
+def _toc(body: str) -> list[dict[str, Any]]:
+    return [
+        {"level": int(level), "id": anchor, "text": Markup(_TAG.sub("", inner).strip())}
+        for level, anchor, inner in _TOC_HEADING.findall(body)
+    ]
+
+
+def _breadcrumbs(nav: _NavNode) -> list[_NavNode]:
+    trail = []
+    parent = nav.parent
+    while parent is not None:
+        trail.append(parent)
+        parent = parent.parent
+    return trail[::-1]
+
+
+def _switcher(
+    lang: _Language,
+    site: list[_Language],
+    others: dict[str, dict[str, str | None]] | None,
+    item_id: str | None,
+) -> list[dict[str, Any]]:
+    """A link per language: to the same page when it is published there, else to its home."""
+    entries = []
+    for other in site:
+        href = "index.html"
+        if others is not None and item_id is not None:
+            href = others[other.code].get(item_id) or "index.html"
+        entries.append(
+            {
+                "code": other.code,
+                "name": other.name,
+                "href": f"../{other.folder.rsplit('/', 1)[-1]}/{href}",
+                "current": other is lang,
+            }
+        )
+    return entries
+
+
+def _static_tree(level: list[_NavNode]) -> str:
+    """The tree as nested lists, for the home page (readable without scripts)."""
+    parts = ["<ul>"]
+    for nav in level:
+        title = html.escape(nav.title)
+        label = (
+            f'<a href="{html.escape(nav.href)}">{title}</a>'
+            if nav.href
+            else f'<span class="label">{title}</span>'
+        )
+        parts.append(f"<li>{label}")
+        if nav.children:
+            parts.append(_static_tree(nav.children))
+        parts.append("</li>")
+    parts.append("</ul>")
+    return "".join(parts)
+
+
+def _tree_json(nav: _NavNode) -> list[Any]:
+    if nav.children:
+        return [nav.title, nav.href or "", [_tree_json(child) for child in nav.children]]
+    return [nav.title, nav.href or ""]
+
+
+def _script(name: str, value: Any) -> bytes:
+    # JSON is a JavaScript expression; "</" cannot occur outside strings, and U+2028/9 are
+    # valid in string literals since ES2019.
+    return b"window." + name.encode() + b" = " + orjson.dumps(value) + b";\n"
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: what the search index and site.js compare."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+class _SearchIndex:
+    """word -> the numbers of the pages holding it, and each page's title, link and excerpt."""
+
+    def __init__(self) -> None:
+        self.docs: list[list[str]] = []
+        self.terms: dict[str, list[int]] = {}
+
+    def add(self, title: str, href: str, body: str) -> None:
+        number = len(self.docs)
+        text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body))).strip()
+        excerpt = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+        self.docs.append([title, href, excerpt])
+        for word in set(_WORD.findall(fold(f"{title} {text}"))):
+            if len(word) > 1 or not word.isascii():  # "s" of "team's" finds everything
+                self.terms.setdefault(word, []).append(number)
+
+    def data(self) -> dict[str, Any]:
+        terms = {}
+        for word, numbers in self.terms.items():
+            # Ascending numbers stored as differences: most are small, so the file is too.
+            deltas, last = [], 0
+            for number in numbers:
+                deltas.append(number - last)
+                last = number
+            terms[word] = deltas
+        return {"docs": self.docs, "terms": terms, "none": NO_RESULTS}
+
+
+__all__ = ["write_html_site"]
