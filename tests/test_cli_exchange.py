@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -138,6 +139,22 @@ def test_local_export_refuses_bad_options_before_queueing(project, tmp_path, opt
     assert message in result.stderr
     assert_clean(result)
     assert not output.exists() and jobs(project, "export") == []
+
+
+def test_local_export_in_the_other_formats(project, tmp_path):
+    build_kb(project)
+
+    export_to(project, tmp_path / "site.zip", "--format", "html")
+    export_to(project, tmp_path / "md.zip", "--format", "Markdown")
+    refused = lorebase(project, "export", "--output", str(tmp_path / "x.zip"), "--format", "docx")
+
+    with zipfile.ZipFile(tmp_path / "site.zip") as archive:
+        assert {"index.html", "assets/site.js", "v1/en/search.js"} <= set(archive.namelist())
+    with zipfile.ZipFile(tmp_path / "md.zip") as archive:
+        assert "lorebase-markdown.json" in archive.namelist()
+    assert refused.exit_code == 2
+    assert "--format 'docx' is not supported; use one of: html, json, markdown" in refused.stderr
+    assert not (tmp_path / "x.zip").exists()
 
 
 def test_local_export_refuses_an_output_in_a_missing_folder(project, tmp_path):
@@ -269,6 +286,38 @@ def test_remote_export_and_import_through_a_live_server(server, tmp_path, databa
 
     assert imported.returncode == 0, imported.stderr
     assert "Imported 3 categories, 3 articles" in imported.stdout
+
+
+def test_remote_export_of_a_v3_only_format_takes_one_workspace(server, tmp_path, database_url):
+    loaded = run_cli(
+        "demo",
+        "--data-dir",
+        str(tmp_path / "data"),
+        env={**os.environ, "LOREBASE_DATABASE_URL": database_url},
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    versions = httpx.get(
+        f"{server.base}/v2/ProjectVersions", headers={"api_token": server.token}
+    ).json()["data"]
+    output = tmp_path / "kb.zip"
+    common = ["--url", server.base, "--token", server.token, "--output", str(output)]
+
+    unscoped = run_cli("export", *common, "--format", "markdown", env=remote_env())
+    exported = run_cli(
+        "export",
+        *common,
+        "--format",
+        "markdown",
+        "--workspace",
+        versions[0]["id"],
+        env=remote_env(),
+    )
+
+    assert unscoped.returncode == 2
+    assert "exports one workspace: give exactly one --workspace" in unscoped.stderr
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(output) as archive:
+        assert "lorebase-markdown.json" in archive.namelist()
 
 
 def test_remote_errors_are_the_servers_messages(server, tmp_path):
