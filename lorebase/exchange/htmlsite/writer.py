@@ -101,6 +101,7 @@ _TOC_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
+_DIACRITICS = re.compile("[\u0300-\u036f]+")
 _HREF = re.compile(r'href="([^"]*)"')
 # The path segments after which Document360 site links name a page by its slug.
 _SITE_LINK_SEGMENTS = ("docs", "category")
@@ -549,8 +550,8 @@ def fold(text: str) -> str:
     """Lower case without accents: what the search index and site.js compare."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    # Exactly what site.js does: NFKD, then the combining diacritical marks block removed.
+    return _DIACRITICS.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 class _SearchIndex:
