@@ -88,6 +88,85 @@ def visible_nodes(plan: WorkspacePlan) -> list[Node]:
     return found
 
 
+@dataclass
+class PageSource:
+    """A published revision as stored: what `render_page` turns into a `Page` (plain data, so
+    it can be handed to another process)."""
+
+    id: str
+    language: str
+    title: str
+    slug: str
+    description: str | None
+    content_type: int | None
+    content: str | None
+    html_content: str | None
+    modified_at: datetime | None
+
+
+def render_page(source: PageSource, values: MergeCodeValues) -> Page:
+    """The page readers see: merge codes resolved with `values`, rendered and sanitised."""
+    _, rendered = render_with_values(
+        source.content_type, source.content, source.html_content, values
+    )
+    return Page(
+        source.id,
+        source.language,
+        source.title,
+        source.slug,
+        source.description,
+        rendered or "",
+        source.modified_at,
+    )
+
+
+def published_sources(
+    session: Session, batch: Sequence[ArticleRef | Node], langs: list[str], kind: FileKind
+) -> Iterator[dict[str, PageSource]]:
+    """For each item of `batch` (articles, or category pages with `PAGE_FILES`), its
+    published revisions by language code, in `batch`'s order."""
+    ids = [item.id for item in batch]
+    content_types = {item.id: item.content_type for item in batch}
+    revision = kind.revision
+    model = kind.translation
+    rows = session.connection().execute(
+        select(
+            kind.owner.label("owner_id"),
+            model.language_code,
+            kind.title.label("name"),
+            model.slug,
+            model.description,
+            revision.title,
+            revision.content,
+            revision.html_content,
+            revision.created_at,
+        )
+        .join(
+            revision,
+            (kind.revision_owner == kind.owner)
+            & (revision.language_code == model.language_code)
+            & (revision.version_number == model.public_version),
+        )
+        .where(kind.owner.in_(ids), model.language_code.in_(langs), model.public_version > 0)
+    )
+    found: dict[str, dict[str, PageSource]] = defaultdict(dict)
+    for owner_id, code, name, slug, description, rev_title, content, html, created in rows:
+        # The title published with that revision, as the site shows it.
+        found[owner_id][code] = PageSource(
+            owner_id,
+            code,
+            rev_title or name,
+            slug,
+            description,
+            content_types[owner_id],
+            content,
+            html,
+            created,
+        )
+    for item_id in ids:
+        yield found.get(item_id, {})
+
+
 class DisplayRenderer:
     """Renders published pages, looking the merge-code values of each language up once."""
 
@@ -106,42 +185,8 @@ class DisplayRenderer:
     ) -> Iterator[dict[str, Page]]:
         """For each item of `batch` (articles, or category pages with `PAGE_FILES`), its
         published pages by language code, in `batch`'s order."""
-        ids = [item.id for item in batch]
-        content_types = {item.id: item.content_type for item in batch}
-        revision = kind.revision
-        model = kind.translation
-        rows = self.session.connection().execute(
-            select(
-                kind.owner.label("owner_id"),
-                model.language_code,
-                kind.title.label("name"),
-                model.slug,
-                model.description,
-                revision.title,
-                revision.content,
-                revision.html_content,
-                revision.created_at,
-            )
-            .join(
-                revision,
-                (kind.revision_owner == kind.owner)
-                & (revision.language_code == model.language_code)
-                & (revision.version_number == model.public_version),
-            )
-            .where(kind.owner.in_(ids), model.language_code.in_(langs), model.public_version > 0)
-        )
-        found: dict[str, dict[str, Page]] = defaultdict(dict)
-        for owner_id, code, name, slug, description, rev_title, content, html, created in rows:
-            _, rendered = render_with_values(
-                content_types[owner_id], content, html, self.values(code)
-            )
-            # The title published with that revision, as the site shows it.
-            title = rev_title or name
-            found[owner_id][code] = Page(
-                owner_id, code, title, slug, description, rendered or "", created
-            )
-        for item_id in ids:
-            yield found.get(item_id, {})
+        for sources in published_sources(self.session, batch, langs, kind):
+            yield {code: render_page(source, self.values(code)) for code, source in sources.items()}
 
 
 @dataclass(frozen=True)

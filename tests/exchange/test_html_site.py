@@ -14,7 +14,8 @@ from urllib.parse import unquote, urlsplit
 import orjson
 
 from lorebase.exchange.formats import EXPORT_WRITERS
-from lorebase.exchange.htmlsite.writer import fold, write_html_site
+from lorebase.exchange.htmlsite.pages import fold
+from lorebase.exchange.htmlsite.writer import write_html_site
 from lorebase.kb import drive
 from lorebase.render import markdown_to_html
 from tests.api.v2.test_project_exchange import drain
@@ -343,3 +344,17 @@ def test_v2_export_type_1_and_v3_html_run_as_jobs(project):
     done = poll(project, location)
     assert done["status"] == "Completed", done
     assert "assets/site.js" in download(project, done["download_url"]).namelist()
+
+
+def test_pages_rendered_in_worker_processes_are_the_same(project):
+    small_kb(project)
+    with_media(project)
+    blobs = project.client.app.state.runtime.blobs
+    footer = re.compile(rb"exported \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+
+    alone = site(project, blobs=blobs, processes=1)
+    pooled = site(project, blobs=blobs, processes=2)
+
+    assert sorted(alone) == sorted(pooled)
+    for name, data in alone.items():
+        assert footer.sub(b"", data) == footer.sub(b"", pooled[name]), name

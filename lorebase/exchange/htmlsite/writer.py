@@ -30,16 +30,13 @@ and rendered in batches, and every page is written as soon as it is rendered.
 from __future__ import annotations
 
 import html
-import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, BinaryIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
-import jinja2
 import orjson
 from markupsafe import Markup
 from sqlalchemy import select
@@ -51,11 +48,21 @@ from lorebase.exchange.display import (
     DisplayRenderer,
     Heading,
     MediaLinks,
-    Page,
+    PageSource,
     published_headings,
+    published_sources,
     visible_nodes,
 )
-from lorebase.exchange.highlight import highlight_code, stylesheet
+from lorebase.exchange.highlight import stylesheet
+from lorebase.exchange.htmlsite.pages import (
+    TEMPLATES,
+    UP,
+    LanguageContext,
+    PageJob,
+    RenderedPage,
+    render_pages,
+)
+from lorebase.exchange.parallel import RenderPool, default_processes
 from lorebase.exchange.plan import (
     ARTICLE_FILES,
     BATCH,
@@ -70,12 +77,12 @@ from lorebase.storage import BlobStore
 
 ASSETS_DIR = "assets"
 MEDIA_DIR = "media"
-# Every page is `<workspace>/<lang>/<name>.html`: two folders below the site's root.
-UP = "../../"
 # Names a page may not take in its language folder.
 RESERVED = ("index", "tree", "search")
 INDEX_CATEGORY = 2
-EXCERPT_CHARS = 180
+# Below this many pages an export renders in its own process: starting worker processes
+# (about a second each, spent importing) would cost more than they save.
+PARALLEL_MIN_PAGES = 1000
 LABELS = {
     "search": "Search",
     "languages": "Languages",
@@ -90,21 +97,6 @@ LABELS = {
 }
 NOTHING_PUBLISHED = "nothing published"
 NO_RESULTS = "No results"
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("lorebase.exchange.htmlsite", "templates"),
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_TOC_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"\w+")
-_DIACRITICS = re.compile("[\u0300-\u036f]+")
-_HREF = re.compile(r'href="([^"]*)"')
-# The path segments after which Document360 site links name a page by its slug.
-_SITE_LINK_SEGMENTS = ("docs", "category")
 
 
 @dataclass
@@ -133,6 +125,7 @@ class _Language:
     roots: list[_NavNode]
     reading_order: list[_NavNode]
     by_slug: dict[str, str]  # slug (lower-cased) -> page file name, for links in bodies
+    pages: dict[str, str] = field(default_factory=dict)  # item id -> its page file name
 
 
 def write_html_site(
@@ -148,12 +141,14 @@ def write_html_site(
     modified_after: datetime | None = None,
     modified_before: datetime | None = None,
     progress: Progress | None = None,
+    processes: int | None = None,
 ) -> ExportSummary:
     """Write the project's published knowledge base to `out` as an offline HTML site ZIP.
 
     The options select what every export format selects (`write_json_zip`); within that, only
     what a reader sees is shown. `progress(done, total)` is called after each page of each
-    language and each media file.
+    language and each media file. Pages are rendered in `processes` processes (default: one
+    per CPU once the site has `PARALLEL_MIN_PAGES` pages, else this process alone).
     """
     created_at = datetime.now(UTC)
     project = session.get(Project, project_id)
@@ -177,6 +172,9 @@ def write_html_site(
     common = {"site_name": site_name, "footer": footer, "labels": LABELS}
     sites = [_plan_languages(session, ws, plan) for ws, plan in zip(workspaces, plans, strict=True)]
     total = sum(len(lang.reading_order) for site in sites for lang in site) + len(media)
+    pages = total - len(media)
+    if processes is None:
+        processes = default_processes() if pages >= PARALLEL_MIN_PAGES else 1
     summary = ExportSummary()
     archive = ExportZip(out, created_at)
     done = 0
@@ -187,7 +185,9 @@ def write_html_site(
         if progress is not None:
             progress(done, total)
 
+    pool = RenderPool(processes)
     try:
+        pool.__enter__()
         archive.write_bytes(f"{ASSETS_DIR}/site.css", _site_css(), record=False)
         archive.write_bytes(f"{ASSETS_DIR}/site.js", _asset("site.js"), record=False)
         listed = []
@@ -198,15 +198,26 @@ def write_html_site(
             renderer = DisplayRenderer(session, ws.id)
             entries = []
             for lang in site:
-                pages = _write_language(
-                    archive, renderer, plan, ws, lang, site, links, common, tick
+                context = LanguageContext(
+                    variables={
+                        **common,
+                        "lang": lang.code,
+                        "rtl": lang.rtl,
+                        "up": UP,
+                        "workspace_name": ws.version_code_name or ws.slug,
+                        "home_href": "index.html",
+                    },
+                    values=renderer.values(lang.code),
+                    links=links,
+                    by_slug=lang.by_slug,
                 )
+                written = _write_language(archive, session, pool, context, plan, lang, site, tick)
                 entries.append(
                     {
                         "code": lang.code,
                         "name": lang.name,
                         "href": f"{lang.folder}/index.html",
-                        "pages": pages,
+                        "pages": written,
                     }
                 )
             listed.append({"name": ws.version_code_name or ws.slug, "languages": entries})
@@ -216,7 +227,7 @@ def write_html_site(
                 archive.write_stream(f"{MEDIA_DIR}/{path}", source)
             summary.media += 1
             tick()
-        root = _TEMPLATES.get_template("root.html").render(
+        root = TEMPLATES.get_template("root.html").render(
             lang="en",
             rtl=False,
             up="",
@@ -227,6 +238,7 @@ def write_html_site(
         archive.write_bytes("index.html", root.encode(), record=False)
         summary.files = len(archive.zip.infolist())
     finally:
+        pool.__exit__(None, None, None)
         archive.close()
     return summary
 
@@ -339,7 +351,8 @@ def _language_tree(
             walk(nav.children)
 
     walk(roots)
-    return _Language(code, code, False, folder, roots, order, by_slug)
+    pages = {nav.item_id: nav.href for nav in order if nav.href is not None}
+    return _Language(code, code, False, folder, roots, order, by_slug, pages)
 
 
 def _category_slug(plan: WorkspacePlan, node: Node, code: str) -> str:
@@ -359,55 +372,27 @@ def _category_title(plan: WorkspacePlan, node: Node, code: str) -> str:
 
 def _write_language(
     archive: ExportZip,
-    renderer: DisplayRenderer,
+    session: Session,
+    pool: RenderPool,
+    context: LanguageContext,
     plan: WorkspacePlan,
-    ws: ProjectVersion,
     lang: _Language,
     site: list[_Language],
-    links: MediaLinks,
-    common: dict[str, Any],
     tick: Callable[[], None],
 ) -> int:
     """Write one language's pages, home, tree and search index; the number of pages."""
-    workspace_name = ws.version_code_name or ws.slug
-    # The same item's page in the other languages, for the switcher.
-    others = {other.code: {nav.item_id: nav.href for nav in other.reading_order} for other in site}
-    context = {
-        **common,
-        "lang": lang.code,
-        "rtl": lang.rtl,
-        "up": UP,
-        "workspace_name": workspace_name,
-        "home_href": "index.html",
-    }
     search = _SearchIndex()
-    page_template = _TEMPLATES.get_template("page.html")
-    position = {id(nav): i for i, nav in enumerate(lang.reading_order)}
-    for nav, page in _bodies(renderer, plan, lang):
-        body = _page_body(page, lang, links)
-        search.add(page.title, nav.href or "", body)
-        i = position[id(nav)]
-        previous = lang.reading_order[i - 1] if i > 0 else None
-        following = lang.reading_order[i + 1] if i + 1 < len(lang.reading_order) else None
-        rendered = page_template.render(
-            page=page,
-            body=Markup(body),
-            toc=_toc(body),
-            breadcrumbs=_breadcrumbs(nav),
-            children=Markup(_static_tree(nav.children)) if nav.children else None,
-            previous=previous,
-            next=following,
-            modified=page.modified_at.isoformat() if page.modified_at else None,
-            languages=_switcher(lang, site, others, nav.item_id),
-            **context,
-        )
-        archive.write_bytes(f"{lang.folder}/{nav.href}", rendered.encode(), record=False)
-        tick()
-    home = _TEMPLATES.get_template("home.html").render(
+    jobs = _page_jobs(session, plan, lang, site)
+    for rendered in pool.map(render_pages, ((context, batch) for batch in jobs)):
+        for page in rendered:
+            archive.write_bytes(f"{lang.folder}/{page.href}", page.html, record=False)
+            search.add(page)
+            tick()
+    home = TEMPLATES.get_template("home.html").render(
         static_tree=Markup(_static_tree(lang.roots)) if lang.roots else None,
-        languages=_switcher(lang, site, None, None),
+        languages=_switcher(lang, site, None),
         nothing_published=NOTHING_PUBLISHED,
-        **context,
+        **context.variables,
     )
     archive.write_bytes(f"{lang.folder}/index.html", home.encode(), record=False)
     tree = {"nodes": [_tree_json(nav) for nav in lang.roots]}
@@ -418,70 +403,55 @@ def _write_language(
     return len(lang.reading_order)
 
 
-def _bodies(
-    renderer: DisplayRenderer, plan: WorkspacePlan, lang: _Language
-) -> Iterator[tuple[_NavNode, Page]]:
-    """Each page of the reading order with its rendered body, read in batches."""
+def _page_jobs(
+    session: Session, plan: WorkspacePlan, lang: _Language, site: list[_Language]
+) -> Iterator[list[PageJob]]:
+    """The pages of the reading order with their published revisions, read in batches."""
     articles = {ref.id: ref for ref in plan.articles}
     categories: dict[str, Node] = {node.id: node for node in plan.pages}
-    for batch in batched(lang.reading_order, BATCH):
-        article_navs = [nav for nav in batch if nav.is_article]
-        page_navs = [nav for nav in batch if not nav.is_article]
-        found: dict[str, Page] = {}
+    order = lang.reading_order
+    position = {id(nav): i for i, nav in enumerate(order)}
+    for batch in batched(order, BATCH):
+        found: dict[str, PageSource] = {}
         for navs, kind, items in (
-            (article_navs, ARTICLE_FILES, articles),
-            ([nav for nav in page_navs if not nav.listing_only], PAGE_FILES, categories),
+            ([nav for nav in batch if nav.is_article], ARTICLE_FILES, articles),
+            (
+                [nav for nav in batch if not nav.is_article and not nav.listing_only],
+                PAGE_FILES,
+                categories,
+            ),
         ):
             if not navs:
                 continue
             refs = [items[nav.item_id] for nav in navs]
-            for nav, pages in zip(navs, renderer.published(refs, [lang.code], kind), strict=True):
-                if lang.code in pages:
-                    found[nav.item_id] = pages[lang.code]
+            for nav, sources in zip(
+                navs, published_sources(session, refs, [lang.code], kind), strict=True
+            ):
+                if lang.code in sources:
+                    found[nav.item_id] = sources[lang.code]
+        jobs = []
         for nav in batch:
-            page = found.get(nav.item_id)
-            if page is None and nav.listing_only:
-                page = Page(nav.item_id, lang.code, nav.title, "", None, "", None)
-            if page is not None:  # unpublished since the plan was read: its link stays dead
-                yield nav, page
+            source = found.get(nav.item_id)
+            if source is None and not nav.listing_only:
+                continue  # unpublished since the plan was read: its links stay dead
+            i = position[id(nav)]
+            jobs.append(
+                PageJob(
+                    href=nav.href or "",
+                    title=source.title if source else nav.title,
+                    source=source,
+                    breadcrumbs=[_link(crumb) for crumb in _breadcrumbs(nav)],
+                    previous=_link(order[i - 1]) if i > 0 else None,
+                    next=_link(order[i + 1]) if i + 1 < len(order) else None,
+                    children=_static_tree(nav.children) if nav.children else None,
+                    languages=_switcher(lang, site, nav.item_id),
+                )
+            )
+        yield jobs
 
 
-def _page_body(page: Page, lang: _Language, links: MediaLinks) -> str:
-    body = links.rewrite(page.html, UP)
-    body = _rewrite_page_links(body, lang.by_slug)
-    body = highlight_code(body)
-    if "<table" in body:
-        # Wide tables scroll inside the page instead of widening it (phones).
-        body = body.replace("<table", '<div class="table-wrap"><table').replace(
-            "</table>", "</table></div>"
-        )
-    return body
-
-
-def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
-    if "href=" not in body:
-        return body
-
-    def replace(match: re.Match[str]) -> str:
-        url = html.unescape(match.group(1))
-        parts = urlsplit(url)
-        segments = [s for s in unquote(parts.path).split("/") if s]
-        if len(segments) < 2 or not any(s in _SITE_LINK_SEGMENTS for s in segments[:-1]):
-            return match.group(0)
-        name = by_slug.get(segments[-1].lower())
-        if name is None:
-            return match.group(0)
-        fragment = f"#{parts.fragment}" if parts.fragment else ""
-        return f'href="{html.escape(name + fragment)}"'
-
-    return _HREF.sub(replace, body)
-
-
-def _toc(body: str) -> list[dict[str, Any]]:
-    return [
-        {"level": int(level), "id": anchor, "text": Markup(_TAG.sub("", inner).strip())}
-        for level, anchor, inner in _TOC_HEADING.findall(body)
-    ]
+def _link(nav: _NavNode) -> dict[str, str | None]:
+    return {"title": nav.title, "href": nav.href}
 
 
 def _breadcrumbs(nav: _NavNode) -> list[_NavNode]:
@@ -493,18 +463,11 @@ def _breadcrumbs(nav: _NavNode) -> list[_NavNode]:
     return trail[::-1]
 
 
-def _switcher(
-    lang: _Language,
-    site: list[_Language],
-    others: dict[str, dict[str, str | None]] | None,
-    item_id: str | None,
-) -> list[dict[str, Any]]:
+def _switcher(lang: _Language, site: list[_Language], item_id: str | None) -> list[dict[str, Any]]:
     """A link per language: to the same page when it is published there, else to its home."""
     entries = []
     for other in site:
-        href = "index.html"
-        if others is not None and item_id is not None:
-            href = others[other.code].get(item_id) or "index.html"
+        href = other.pages.get(item_id, "index.html") if item_id is not None else "index.html"
         entries.append(
             {
                 "code": other.code,
@@ -546,14 +509,6 @@ def _script(name: str, value: Any) -> bytes:
     return b"window." + name.encode() + b" = " + orjson.dumps(value) + b";\n"
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: what the search index and site.js compare."""
-    if text.isascii():
-        return text.lower()
-    # Exactly what site.js does: NFKD, then the combining diacritical marks block removed.
-    return _DIACRITICS.sub("", unicodedata.normalize("NFKD", text)).lower()
-
-
 class _SearchIndex:
     """word -> the numbers of the pages holding it, and each page's title, link and excerpt."""
 
@@ -561,14 +516,15 @@ class _SearchIndex:
         self.docs: list[list[str]] = []
         self.terms: dict[str, list[int]] = {}
 
-    def add(self, title: str, href: str, body: str) -> None:
+    def add(self, page: RenderedPage) -> None:
         number = len(self.docs)
-        text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body))).strip()
-        excerpt = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
-        self.docs.append([title, href, excerpt])
-        for word in set(_WORD.findall(fold(f"{title} {text}"))):
-            if len(word) > 1 or not word.isascii():  # "s" of "team's" finds everything
-                self.terms.setdefault(word, []).append(number)
+        self.docs.append([page.title, page.href, page.excerpt])
+        terms = self.terms
+        for word in page.words:
+            if word in terms:
+                terms[word].append(number)
+            else:
+                terms[word] = [number]
 
     def data(self) -> dict[str, Any]:
         terms = {}
