@@ -76,13 +76,21 @@ class RenderedPage:
     html: bytes
     title: str
     excerpt: str
-    words: list[str]  # the page's distinct folded search words
 
 
-def render_pages(context: LanguageContext, jobs: list[PageJob]) -> list[RenderedPage]:
+@dataclass
+class RenderedBatch:
+    pages: list[RenderedPage]
+    # Search word -> the positions in `pages` of the pages holding it, ascending; words in
+    # sorted order (so that the index's bytes do not depend on the process's string hashing).
+    terms: dict[str, list[int]]
+
+
+def render_pages(context: LanguageContext, jobs: list[PageJob]) -> RenderedBatch:
     """Render a batch of pages of one language (run in a worker process for large sites)."""
     template = TEMPLATES.get_template("page.html")
-    rendered = []
+    rendered: list[RenderedPage] = []
+    terms: dict[str, list[int]] = {}
     for job in jobs:
         page = render_page(job.source, context.values) if job.source is not None else None
         body = page_body(page.html if page else "", context)
@@ -101,12 +109,14 @@ def render_pages(context: LanguageContext, jobs: list[PageJob]) -> list[Rendered
         )
         text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body))).strip()
         excerpt = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
-        rendered.append(
-            RenderedPage(
-                job.href, document.encode(), job.title, excerpt, words(f"{job.title} {text}")
-            )
-        )
-    return rendered
+        number = len(rendered)
+        for word in words(f"{job.title} {text}"):
+            if word in terms:
+                terms[word].append(number)
+            else:
+                terms[word] = [number]
+        rendered.append(RenderedPage(job.href, document.encode(), job.title, excerpt))
+    return RenderedBatch(rendered, {word: terms[word] for word in sorted(terms)})
 
 
 def page_body(body: str, context: LanguageContext) -> str:
@@ -157,10 +167,9 @@ def fold(text: str) -> str:
     return _DIACRITICS.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
-def words(text: str) -> list[str]:
-    """The distinct search words of a page's plain text, folded, sorted (so that the index's
-    bytes do not depend on the process's string hashing)."""
+def words(text: str) -> set[str]:
+    """The distinct search words of a page's plain text, folded."""
     if text.isascii():
         found = text.encode().lower().translate(_ASCII_WORD_CHARS).split()
-        return sorted(word.decode() for word in set(found) if len(word) > 1)
-    return sorted(set(_WORD.findall(fold(text))))
+        return {word.decode() for word in set(found) if len(word) > 1}
+    return set(_WORD.findall(fold(text)))

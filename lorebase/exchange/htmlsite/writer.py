@@ -59,7 +59,7 @@ from lorebase.exchange.htmlsite.pages import (
     UP,
     LanguageContext,
     PageJob,
-    RenderedPage,
+    RenderedBatch,
     render_pages,
 )
 from lorebase.exchange.parallel import RenderPool, default_processes
@@ -384,10 +384,10 @@ def _write_language(
     search = _SearchIndex()
     jobs = _page_jobs(session, plan, lang, site)
     for rendered in pool.map(render_pages, ((context, batch) for batch in jobs)):
-        for page in rendered:
+        for page in rendered.pages:
             archive.write_bytes(f"{lang.folder}/{page.href}", page.html, record=False)
-            search.add(page)
             tick()
+        search.add(rendered)
     home = TEMPLATES.get_template("home.html").render(
         static_tree=Markup(_static_tree(lang.roots)) if lang.roots else None,
         languages=_switcher(lang, site, None),
@@ -516,15 +516,16 @@ class _SearchIndex:
         self.docs: list[list[str]] = []
         self.terms: dict[str, list[int]] = {}
 
-    def add(self, page: RenderedPage) -> None:
-        number = len(self.docs)
-        self.docs.append([page.title, page.href, page.excerpt])
+    def add(self, batch: RenderedBatch) -> None:
+        base = len(self.docs)
+        self.docs.extend([page.title, page.href, page.excerpt] for page in batch.pages)
         terms = self.terms
-        for word in page.words:
+        for word, positions in batch.terms.items():
+            numbers = [base + position for position in positions]
             if word in terms:
-                terms[word].append(number)
+                terms[word].extend(numbers)
             else:
-                terms[word] = [number]
+                terms[word] = numbers
 
     def data(self) -> dict[str, Any]:
         terms = {}
