@@ -20,11 +20,13 @@ from lorebase.exchange.jsonzip.reader import CheckedZip, OpenedExport
 from lorebase.exchange.jsonzip.writer import write_json_zip
 from lorebase.exchange.markdown.reader import MarkdownExport, is_markdown_export
 from lorebase.exchange.markdown.writer import write_markdown_zip
+from lorebase.exchange.pdf.writer import write_pdf_zip
 from lorebase.storage import BlobStore
 
 JSON = "json"
 MARKDOWN = "markdown"
 HTML = "html"
+PDF = "pdf"
 # The JSON reader's default cap on entries (`open_export`).
 MAX_ENTRIES = 200_000
 
@@ -51,6 +53,7 @@ EXPORT_WRITERS: dict[str, ExportWriter] = {
     JSON: write_json_zip,
     MARKDOWN: write_markdown_zip,
     HTML: write_html_site,
+    PDF: write_pdf_zip,
 }
 
 

@@ -1,0 +1,1 @@
+"""Lorebase's PDF export: one PDF per workspace and language, rendered by WeasyPrint."""
