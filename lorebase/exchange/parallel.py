@@ -31,17 +31,28 @@ def default_processes() -> int:
         return os.cpu_count() or 1
 
 
+def _nothing() -> None:
+    pass
+
+
 class RenderPool:
     """An ordered `map` over batches: in `processes` worker processes, or in this process when
     `processes` is 1 (small exports, where starting processes costs more than it saves)."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, warm_up: Callable[[], None] | None = None) -> None:
         self.processes = max(1, processes)
+        self.warm_up = warm_up
         self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> RenderPool:
         if self.processes > 1:
-            self._executor = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"))
+            # Every process starts (and imports) now, while the caller goes on planning:
+            # ProcessPoolExecutor would otherwise start them one submission at a time.
+            self._executor = ProcessPoolExecutor(
+                self.processes, mp_context=get_context("spawn"), initializer=self.warm_up
+            )
+            for _ in range(self.processes):
+                self._executor.submit(_nothing)
         return self
 
     def __exit__(self, *exc: object) -> None:

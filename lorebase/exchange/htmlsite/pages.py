@@ -93,7 +93,8 @@ def render_pages(context: LanguageContext, jobs: list[PageJob]) -> RenderedBatch
     terms: dict[str, list[int]] = {}
     for job in jobs:
         page = render_page(job.source, context.values) if job.source is not None else None
-        body = page_body(page.html if page else "", context)
+        rendered_body = page.html if page else ""
+        body = page_body(rendered_body, context)
         modified = page.modified_at if page else None
         document = template.render(
             title=job.title,
@@ -107,8 +108,10 @@ def render_pages(context: LanguageContext, jobs: list[PageJob]) -> RenderedBatch
             languages=job.languages,
             **context.variables,
         )
-        text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body))).strip()
-        excerpt = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+        # Text from the body before highlighting: the same words, a fraction of the tags.
+        text = html.unescape(_TAG.sub(" ", rendered_body))
+        start = _SPACE.sub(" ", text[: EXCERPT_CHARS * 4]).strip()
+        excerpt = start[:EXCERPT_CHARS] + ("…" if len(start) > EXCERPT_CHARS else "")
         number = len(rendered)
         for word in words(f"{job.title} {text}"):
             if word in terms:
@@ -117,6 +120,12 @@ def render_pages(context: LanguageContext, jobs: list[PageJob]) -> RenderedBatch
                 terms[word] = [number]
         rendered.append(RenderedPage(job.href, document.encode(), job.title, excerpt))
     return RenderedBatch(rendered, {word: terms[word] for word in sorted(terms)})
+
+
+def warm_up() -> None:
+    """Run once in each worker process as it starts: the templates compiled before the first
+    batch arrives."""
+    TEMPLATES.get_template("page.html")
 
 
 def page_body(body: str, context: LanguageContext) -> str:
@@ -170,6 +179,6 @@ def fold(text: str) -> str:
 def words(text: str) -> set[str]:
     """The distinct search words of a page's plain text, folded."""
     if text.isascii():
-        found = text.encode().lower().translate(_ASCII_WORD_CHARS).split()
-        return {word.decode() for word in set(found) if len(word) > 1}
+        found = set(text.encode().lower().translate(_ASCII_WORD_CHARS).decode().split())
+        return {word for word in found if len(word) > 1}
     return set(_WORD.findall(fold(text)))

@@ -61,6 +61,7 @@ from lorebase.exchange.htmlsite.pages import (
     PageJob,
     RenderedBatch,
     render_pages,
+    warm_up,
 )
 from lorebase.exchange.parallel import RenderPool, default_processes
 from lorebase.exchange.plan import (
@@ -162,6 +163,40 @@ def write_html_site(
         modified_after=modified_after,
         modified_before=modified_before,
     )
+    if processes is None:
+        # An upper bound of the page count, known before the trees are built, so that the
+        # worker processes start (and import) while the rest is planned.
+        planned = sum((len(p.articles) + len(p.pages)) * len(p.langs) for p in plans)
+        processes = default_processes() if planned >= PARALLEL_MIN_PAGES else 1
+    with RenderPool(processes, warm_up=warm_up) as pool:
+        return _write_site(
+            session,
+            project_id,
+            workspaces,
+            plans,
+            pool,
+            out,
+            site_name,
+            created_at,
+            exclude_media,
+            blobs,
+            progress,
+        )
+
+
+def _write_site(
+    session: Session,
+    project_id: str,
+    workspaces: list[ProjectVersion],
+    plans: list[WorkspacePlan],
+    pool: RenderPool,
+    out: BinaryIO,
+    site_name: str,
+    created_at: datetime,
+    exclude_media: bool,
+    blobs: BlobStore | None,
+    progress: Progress | None,
+) -> ExportSummary:
     media = [] if exclude_media or blobs is None else media_plan(session, project_id)
     media_paths = [entry.name.removeprefix("Media/") for entry in media]
     links = MediaLinks(
@@ -172,9 +207,6 @@ def write_html_site(
     common = {"site_name": site_name, "footer": footer, "labels": LABELS}
     sites = [_plan_languages(session, ws, plan) for ws, plan in zip(workspaces, plans, strict=True)]
     total = sum(len(lang.reading_order) for site in sites for lang in site) + len(media)
-    pages = total - len(media)
-    if processes is None:
-        processes = default_processes() if pages >= PARALLEL_MIN_PAGES else 1
     summary = ExportSummary()
     archive = ExportZip(out, created_at)
     done = 0
@@ -185,9 +217,7 @@ def write_html_site(
         if progress is not None:
             progress(done, total)
 
-    pool = RenderPool(processes)
     try:
-        pool.__enter__()
         archive.write_bytes(f"{ASSETS_DIR}/site.css", _site_css(), record=False)
         archive.write_bytes(f"{ASSETS_DIR}/site.js", _asset("site.js"), record=False)
         listed = []
@@ -238,7 +268,6 @@ def write_html_site(
         archive.write_bytes("index.html", root.encode(), record=False)
         summary.files = len(archive.zip.infolist())
     finally:
-        pool.__exit__(None, None, None)
         archive.close()
     return summary
 
