@@ -57,26 +57,34 @@ def _spans(lexer: Lexer, code: str) -> str:
     parts: list[str] = []
     run_class = ""
     run: list[str] = []
+    class_of = _CLASS_OF
     # get_tokens_unprocessed: get_tokens' preprocessing (tab expansion, newline
     # normalisation) is not needed for cmark's output, and its generator layers cost a tenth.
     for _, token_type, value in lexer.get_tokens_unprocessed(code):
-        css = _css_class(token_type)
-        if css != run_class and run:
-            parts.append(_span(run_class, "".join(run)))
-            run = []
+        css = class_of.get(token_type)
+        if css is None:
+            css = class_of[token_type] = _css_class(token_type)
+        if css == run_class:
+            run.append(value)
+            continue
+        if run:
+            parts.append(_span(run_class, run))
         run_class = css
-        run.append(value)
+        run = [value]
     if run:
-        parts.append(_span(run_class, "".join(run)))
+        parts.append(_span(run_class, run))
     return "".join(parts)
 
 
-def _span(css: str, text: str) -> str:
-    escaped = html.escape(text, quote=False)
+def _span(css: str, run: list[str]) -> str:
+    escaped = html.escape("".join(run), quote=False)
     return f'<span class="{css}">{escaped}</span>' if css else escaped
 
 
-@functools.lru_cache(maxsize=1024)
+# Token type -> its CSS class: a handful of types, looked up for every token.
+_CLASS_OF: dict[object, str] = {}
+
+
 def _css_class(token_type: object) -> str:
     # A token type without a class of its own takes its nearest parent's (Name.Function.Magic
     # is styled as Name.Function), as HtmlFormatter does.

@@ -37,6 +37,7 @@ _SITE_LINK_SEGMENTS = ("docs", "category")
 # Search words: two or more word characters, or one that is not ASCII (a CJK character is a
 # word; the "s" of "team's" is not).
 _WORD = re.compile(r"\w\w+|[^\W\x00-\x7f]")
+_ONE_ASCII_CHARACTER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _DIACRITICS = re.compile("[\u0300-\u036f]+")
 # ASCII text: letters, digits and "_" stay, everything else separates words (bytes.translate
 # is several times faster than the regex on the usual all-ASCII page).
@@ -147,6 +148,8 @@ def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
         return body
 
     def replace(match: re.Match[str]) -> str:
+        if "docs/" not in match.group(1) and "category/" not in match.group(1):
+            return match.group(0)  # the usual link, to elsewhere: decided without parsing
         url = html.unescape(match.group(1))
         parts = urlsplit(url)
         segments = [s for s in unquote(parts.path).split("/") if s]
@@ -180,5 +183,5 @@ def words(text: str) -> set[str]:
     """The distinct search words of a page's plain text, folded."""
     if text.isascii():
         found = set(text.encode().lower().translate(_ASCII_WORD_CHARS).decode().split())
-        return {word for word in found if len(word) > 1}
+        return found - _ONE_ASCII_CHARACTER
     return set(_WORD.findall(fold(text)))

@@ -66,7 +66,6 @@ from lorebase.exchange.htmlsite.pages import (
 from lorebase.exchange.parallel import RenderPool, default_processes
 from lorebase.exchange.plan import (
     ARTICLE_FILES,
-    BATCH,
     PAGE_FILES,
     PAGE_TYPES,
     Node,
@@ -84,6 +83,8 @@ INDEX_CATEGORY = 2
 # Below this many pages an export renders in its own process: starting worker processes
 # (about a second each, spent importing) would cost more than they save.
 PARALLEL_MIN_PAGES = 1000
+# Pages handed to a worker at a time (their bodies are read from the database together).
+PAGES_PER_BATCH = 400
 LABELS = {
     "search": "Search",
     "languages": "Languages",
@@ -440,7 +441,7 @@ def _page_jobs(
     categories: dict[str, Node] = {node.id: node for node in plan.pages}
     order = lang.reading_order
     position = {id(nav): i for i, nav in enumerate(order)}
-    for batch in batched(order, BATCH):
+    for batch in batched(order, PAGES_PER_BATCH):
         found: dict[str, PageSource] = {}
         for navs, kind, items in (
             ([nav for nav in batch if nav.is_article], ARTICLE_FILES, articles),
