@@ -25,6 +25,7 @@ Always exits 0: a benchmark reports, it does not gate.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
@@ -54,7 +55,6 @@ from lorebase.db.models import (
     CategoryTranslation,
     SearchEntry,
 )
-from lorebase.exchange.archive import ExportSummary
 from lorebase.exchange.formats import EXPORT_WRITERS
 from lorebase.exchange.plan import PAGE_TYPES
 from lorebase.kb import workspaces
@@ -279,22 +279,34 @@ def build_mkdocs(project: MkDocsProject) -> Build:
     return Build(seconds, cpu, files, size)
 
 
-def build_lorebase(
-    factory: sessionmaker[Session], project_id: str, zip_path: Path
-) -> tuple[Build, ExportSummary]:
-    write = EXPORT_WRITERS["html"]
-
-    def export() -> ExportSummary:
-        with factory() as session, zip_path.open("wb") as out:
-            return write(session, project_id, out)
-
-    cpu = time.process_time()
-    seconds, summary = _timed(export)
-    cpu = time.process_time() - cpu
+def build_lorebase(database_url: str, project_id: str, zip_path: Path) -> tuple[Build, str]:
+    """The export in a fresh interpreter, as a `lorebase worker` would run it (and as
+    `mkdocs build` runs): not in this process, whose heap the generation has filled. CPU
+    counts the export's worker processes too."""
+    command = [sys.executable, "-m", "bench.html_site", "--child-export", str(zip_path)]
+    command += ["--database-url", database_url, "--project-id", project_id]
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the export child failed:\n{done.stderr[-3000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
     with zipfile.ZipFile(zip_path) as archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
     unzipped = sum(i.file_size for i in infos)
-    return Build(seconds, cpu, len(infos), unzipped, zip_path.stat().st_size), summary
+    build = Build(figures["seconds"], figures["cpu"], len(infos), unzipped, zip_path.stat().st_size)
+    return build, figures["summary"]
+
+
+def child_export(database_url: str, project_id: str, zip_path: Path) -> int:
+    """In the child: one HTML export to `zip_path`; prints its figures as one JSON line."""
+    write = EXPORT_WRITERS["html"]
+    with _engine_factory(database_url) as factory:
+        cpu = time.process_time() + _children_cpu()
+        with factory() as session, zip_path.open("wb") as out:
+            seconds, summary = _timed(write, session, project_id, out)
+        cpu = time.process_time() + _children_cpu() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "summary": repr(summary)}))
+    return 0
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -308,7 +320,7 @@ def report(
     ws: GeneratedWorkspace,
     project: MkDocsProject,
     ours: Build,
-    summary: ExportSummary,
+    summary: str,
     mkdocs: Build,
 ) -> str:
     ratio = mkdocs.seconds / ours.seconds
@@ -362,7 +374,11 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL server URL (a scratch database is created there and dropped); "
         "default: SQLite in a temp directory",
     )
+    parser.add_argument("--child-export", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--project-id", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_export:
+        return child_export(args.database_url, args.project_id, args.child_export)
     categories = args.categories or max(1, args.articles // 10)
     started = time.perf_counter()
     with (
@@ -375,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         with _engine_factory(url) as factory:
             publish_everything(factory, ws.workspace_id)
             print("Lorebase HTML export...", file=sys.stderr, flush=True)
-            ours, summary = build_lorebase(factory, ws.project_id, folder / "site.zip")
+            ours, summary = build_lorebase(url, ws.project_id, folder / "site.zip")
             print("writing the Markdown for MkDocs...", file=sys.stderr, flush=True)
             project = write_mkdocs_project(factory, ws.workspace_id, folder / "mkdocs")
         print("mkdocs build...", file=sys.stderr, flush=True)
