@@ -250,7 +250,8 @@ def remote_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def test_remote_export_and_import_through_a_live_server(server, tmp_path, database_url):
+def load_demo(tmp_path: Path, database_url: str) -> None:
+    """The demo knowledge base in the live server's database."""
     loaded = run_cli(
         "demo",
         "--data-dir",
@@ -258,6 +259,10 @@ def test_remote_export_and_import_through_a_live_server(server, tmp_path, databa
         env={**os.environ, "LOREBASE_DATABASE_URL": database_url},
     )
     assert loaded.returncode == 0, loaded.stderr
+
+
+def test_remote_export_and_import_through_a_live_server(server, tmp_path, database_url):
+    load_demo(tmp_path, database_url)
     output = tmp_path / "remote.zip"
 
     exported = run_cli(
@@ -289,13 +294,7 @@ def test_remote_export_and_import_through_a_live_server(server, tmp_path, databa
 
 
 def test_remote_export_of_a_v3_only_format_takes_one_workspace(server, tmp_path, database_url):
-    loaded = run_cli(
-        "demo",
-        "--data-dir",
-        str(tmp_path / "data"),
-        env={**os.environ, "LOREBASE_DATABASE_URL": database_url},
-    )
-    assert loaded.returncode == 0, loaded.stderr
+    load_demo(tmp_path, database_url)
     versions = httpx.get(
         f"{server.base}/v2/ProjectVersions", headers={"api_token": server.token}
     ).json()["data"]

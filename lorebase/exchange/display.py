@@ -167,6 +167,15 @@ def published_sources(
         yield found.get(item_id, {})
 
 
+def category_title(plan: WorkspacePlan, node: Node, code: str) -> str:
+    """A category's name in language `code`, else in the first exported language that has
+    one (a folder still needs a heading), else "Untitled"."""
+    for lang in plan.node_languages.get(node.id, []):
+        if lang["Code"] == code:
+            return str(lang["Title"])
+    return plan.node_titles.get(node.id) or "Untitled"
+
+
 class DisplayRenderer:
     """Renders published pages, looking the merge-code values of each language up once."""
 

@@ -17,9 +17,8 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 
 from lorebase.exchange.formats import EXPORT_WRITERS
-from lorebase.kb import drive
 from tests.e2e.browser import ARTIFACTS, chromium, offline_context  # noqa: F401
-from tests.exchange.test_jsonzip_writer import article, category, ok
+from tests.exchange.test_jsonzip_writer import article, category, drive_file, ok
 
 SCREENSHOTS = ARTIFACTS / "html-site"
 PHONE = {"width": 375, "height": 812}
@@ -73,20 +72,7 @@ def publish(project: Any, kind: str, item_id: str, lang: str = "en") -> None:
 
 
 def drive_image(project: Any) -> str:
-    blobs = project.client.app.state.runtime.blobs
-    with project.session() as session:
-        folder = drive.ensure_folder_path(session, project.project_id, ["Images"], None)
-        assert folder is not None
-        file = drive.add_file(
-            session,
-            blobs,
-            project.project_id,
-            folder_id=folder.id,
-            file_name="logo.png",
-            data=PNG,
-            user_id=None,
-        )
-        return drive.media_url("http://kb.example", project.project_id, file.id, file.file_name)
+    return drive_file(project, "logo.png", PNG)
 
 
 def unzipped_site(project: Any, folder: Path) -> Path:

@@ -16,11 +16,10 @@ import orjson
 from lorebase.exchange.formats import EXPORT_WRITERS
 from lorebase.exchange.htmlsite.pages import fold
 from lorebase.exchange.htmlsite.writer import write_html_site
-from lorebase.kb import drive
 from lorebase.render import markdown_to_html
 from tests.api.v2.test_project_exchange import drain
 from tests.api.v3.test_exchange import download, poll, start_export
-from tests.exchange.test_jsonzip_writer import article, category, ok
+from tests.exchange.test_jsonzip_writer import article, category, drive_file, ok
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 _LINK = re.compile(r'(?:href|src)="([^"]*)"')
@@ -237,20 +236,7 @@ def test_every_link_and_source_resolves_inside_the_zip(project):
 
 
 def with_media(project: Any) -> str:
-    blobs = project.client.app.state.runtime.blobs
-    with project.session() as session:
-        folder = drive.ensure_folder_path(session, project.project_id, ["Images"], None)
-        assert folder is not None
-        file = drive.add_file(
-            session,
-            blobs,
-            project.project_id,
-            folder_id=folder.id,
-            file_name="logo one.png",
-            data=PNG,
-            user_id=None,
-        )
-        url = drive.media_url("http://kb.example", project.project_id, file.id, file.file_name)
+    url = drive_file(project, "logo one.png", PNG)
     return published(project, category(project, "Media"), "Pictures", f"![logo]({url}?w=2)")
 
 

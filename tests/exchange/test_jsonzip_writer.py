@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from lorebase.db.models import ArticleTranslation
 from lorebase.exchange.jsonzip.writer import MANIFEST_NAME, ExportSummary, write_json_zip
+from lorebase.kb import drive
 
 
 def ok(response: Any) -> dict[str, Any]:
@@ -39,6 +40,25 @@ def article(project: Any, category_id: str, title: str, content: str, **extra: A
         **extra,
     }
     return str(ok(project.post("/v2/Articles", json=body))["id"])
+
+
+def drive_file(project: Any, file_name: str, data: bytes) -> str:
+    """A file in the Drive's "Images" folder, stored in the project's blob store: its media URL
+    (on the host kb.example)."""
+    blobs = project.client.app.state.runtime.blobs
+    with project.session() as session:
+        folder = drive.ensure_folder_path(session, project.project_id, ["Images"], None)
+        assert folder is not None
+        file = drive.add_file(
+            session,
+            blobs,
+            project.project_id,
+            folder_id=folder.id,
+            file_name=file_name,
+            data=data,
+            user_id=None,
+        )
+        return drive.media_url("http://kb.example", project.project_id, file.id, file.file_name)
 
 
 def build_kb(project: Any) -> dict[str, str]:

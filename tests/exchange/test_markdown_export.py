@@ -18,12 +18,11 @@ from lorebase.exchange.jsonzip.importer import ImportLog, import_export
 from lorebase.exchange.jsonzip.reader import ArchiveError
 from lorebase.exchange.markdown.reader import parse_front_matter
 from lorebase.exchange.markdown.writer import MARKER_NAME, ExportSummary, write_markdown_zip
-from lorebase.kb import drive
 from tests.api.v2.test_project_exchange import drain, zip_server  # noqa: F401
 from tests.api.v3.conftest import v3_post
 from tests.api.v3.test_exchange import download, imports_path, poll, start_export
 from tests.exchange.roundtrip import content_of, empty_project, export_bytes
-from tests.exchange.test_jsonzip_writer import article, build_kb, category, ok
+from tests.exchange.test_jsonzip_writer import article, build_kb, category, drive_file, ok
 
 CAPS = {"max_total_bytes": 1 << 28, "max_ratio": 200}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -142,20 +141,7 @@ def test_names_are_unique_and_never_shadow_index_or_languages(project):
 
 
 def with_media(project: Any) -> str:
-    blobs = project.client.app.state.runtime.blobs
-    with project.session() as session:
-        folder = drive.ensure_folder_path(session, project.project_id, ["Images"], None)
-        assert folder is not None
-        file = drive.add_file(
-            session,
-            blobs,
-            project.project_id,
-            folder_id=folder.id,
-            file_name="logo one.png",
-            data=PNG,
-            user_id=None,
-        )
-        url = drive.media_url("http://kb.example", project.project_id, file.id, file.file_name)
+    url = drive_file(project, "logo one.png", PNG)
     cat = category(project, "Media")
     return article(project, cat, "Pictures", f'![logo]({url}) and <img src="{url}?w=2">')
 

@@ -19,10 +19,9 @@ from pypdf import PdfReader
 from lorebase.exchange.archive import ExportSummary
 from lorebase.exchange.pdf import writer
 from lorebase.exchange.pdf.writer import ExportMedia, write_pdf_zip
-from lorebase.kb import drive
 from tests.api.v2.test_project_exchange import drain
 from tests.api.v3.test_exchange import download, poll, start_export
-from tests.exchange.test_jsonzip_writer import article, category, ok
+from tests.exchange.test_jsonzip_writer import article, category, drive_file, ok
 
 LONG_CODE = "\n".join(f'print("line {n:03}")' for n in range(1, 201))
 
@@ -235,19 +234,7 @@ def images_of(pdf: PdfReader) -> int:
 def test_drive_images_are_embedded_and_nothing_else_is_fetched(project, image_server, caplog):
     base, requests = image_server
     blobs = project.client.app.state.runtime.blobs
-    with project.session() as session:
-        folder = drive.ensure_folder_path(session, project.project_id, ["Images"], None)
-        assert folder is not None
-        file = drive.add_file(
-            session,
-            blobs,
-            project.project_id,
-            folder_id=folder.id,
-            file_name="logo one.png",
-            data=png((255, 0, 0)),
-            user_id=None,
-        )
-        url = drive.media_url("http://kb.example", project.project_id, file.id, file.file_name)
+    url = drive_file(project, "logo one.png", png((255, 0, 0)))
     body = (
         f"![logo]({url})\n\n![remote]({base}/remote.png)\n\n"
         '<img src="file:///etc/hostname"> <img src="/etc/hostname">'

@@ -49,6 +49,7 @@ from lorebase.exchange.display import (
     Heading,
     MediaLinks,
     PageSource,
+    category_title,
     published_headings,
     published_sources,
     visible_nodes,
@@ -350,7 +351,7 @@ def _language_tree(
 
     def category_node(node: Node) -> _NavNode | None:
         heading = page_headings.get((node.id, code))
-        title = heading.title if heading else _category_title(plan, node, code)
+        title = heading.title if heading else category_title(plan, node, code)
         nav = _NavNode(node.id, title, page_name(heading) if heading else None, False)
         nav.children = [
             child
@@ -392,13 +393,6 @@ def _category_slug(plan: WorkspacePlan, node: Node, code: str) -> str:
         if lang["Code"] == code:
             return str(lang["Slug"])
     return str(languages[0]["Slug"]) if languages else node.id
-
-
-def _category_title(plan: WorkspacePlan, node: Node, code: str) -> str:
-    for lang in plan.node_languages.get(node.id, []):
-        if lang["Code"] == code:
-            return str(lang["Title"])
-    return plan.node_titles.get(node.id) or "Untitled"
 
 
 def _write_language(

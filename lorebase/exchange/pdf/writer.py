@@ -53,7 +53,13 @@ from lorebase.exchange.archive import (
     UniqueNames,
     batched,
 )
-from lorebase.exchange.display import DisplayRenderer, MediaLinks, Page, visible_nodes
+from lorebase.exchange.display import (
+    DisplayRenderer,
+    MediaLinks,
+    Page,
+    category_title,
+    visible_nodes,
+)
 from lorebase.exchange.highlight import highlight_code, stylesheet
 from lorebase.exchange.plan import (
     ARTICLE_FILES,
@@ -268,13 +274,6 @@ def _readable(plan: WorkspacePlan) -> tuple[list[Node], list[ArticleRef]]:
     return pages, articles
 
 
-def _category_title(plan: WorkspacePlan, node: Node, code: str) -> str:
-    for lang in plan.node_languages.get(node.id, []):
-        if lang["Code"] == code:
-            return str(lang["Title"])
-    return plan.node_titles.get(node.id, "")
-
-
 def _entries(plan: WorkspacePlan, code: str, found: dict[str, dict[str, Page]]) -> list[Entry]:
     """The headings of one language's PDF, in reading order."""
     out: list[Entry] = []
@@ -284,7 +283,7 @@ def _entries(plan: WorkspacePlan, code: str, found: dict[str, dict[str, Page]]) 
             return
         start = len(out)
         page = found.get(node.id, {}).get(code)
-        title = page.title if page is not None else _category_title(plan, node, code)
+        title = page.title if page is not None else category_title(plan, node, code)
         out.append(Entry(title, depth, page.html if page else "", title, is_category=True))
         for ref in node.articles:  # hidden ones were never read
             article = found.get(ref.id, {}).get(code)
