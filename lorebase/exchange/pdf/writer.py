@@ -96,6 +96,10 @@ html { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; line-height: 1.4
 .body h1 { font-size: 16pt; } .body h2 { font-size: 13.5pt; } .body h3 { font-size: 12pt; }
 .body h4, .body h5, .body h6 { font-size: 10.5pt; }
 p, li { orphans: 2; widows: 2; }
+/* GFM task lists: the box on the line of its text (WeasyPrint lays out inputs as blocks). */
+li > input[type=checkbox] { display: inline-block; width: 0.8em; height: 0.8em; margin: 0 0.4em 0 0;
+                            vertical-align: -0.1em; }
+li:has(> input[type=checkbox]) { list-style: none; }
 a { color: #0b5cad; text-decoration: none; }
 img { max-width: 100%; height: auto; break-inside: avoid; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8.5pt; line-height: 1.35;
@@ -108,8 +112,9 @@ blockquote { margin: 0.8em 0; padding: 0.2em 0.9em; border-left: 3px solid #d0d7
 table { border-collapse: collapse; width: 100%; margin: 0.8em 0; font-size: 9pt; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
-th, td { border: 1px solid #d0d7de; padding: 3pt 5pt; text-align: left; vertical-align: top;
+th, td { border: 1px solid #d0d7de; padding: 3pt 5pt; vertical-align: top;
          overflow-wrap: anywhere; }
+th:not([align]) { text-align: left; }  /* GFM column alignment arrives as `align` */
 th { background: #f6f8fa; }
 .cover { page: cover; break-after: page; padding-top: 60mm; }
 .cover .project { font-size: 14pt; color: #4a535c; margin: 0 0 4mm; }
