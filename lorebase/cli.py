@@ -643,11 +643,13 @@ def _description(body: Any) -> str | None:
     """errors[0].description of a v2 envelope (or a v3 problem's detail)."""
     if not isinstance(body, dict):
         return None
+    detail = body.get("detail")  # v3 problems also list errors[], with `message`
+    if detail:
+        return str(detail)
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("description") or "") or None
-    detail = body.get("detail")
-    return str(detail) if detail else None
+    return None
 
 
 # --------------------------------------------------------------------------- export

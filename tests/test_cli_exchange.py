@@ -312,8 +312,23 @@ def test_remote_export_of_a_v3_only_format_takes_one_workspace(server, tmp_path,
         env=remote_env(),
     )
 
+    unknown = run_cli(
+        "export",
+        *common,
+        "--format",
+        "pdf",
+        "--workspace",
+        versions[0]["id"],
+        "--language",
+        "xx",
+        env=remote_env(),
+    )
+
     assert unscoped.returncode == 2
     assert "exports one workspace: give exactly one --workspace" in unscoped.stderr
+    # The v3 problem's detail, not its JSON.
+    assert unknown.returncode == 1
+    assert "422 Unprocessable Entity: The language 'xx' is not enabled" in unknown.stderr
     assert exported.returncode == 0, exported.stderr
     with zipfile.ZipFile(output) as archive:
         assert "lorebase-markdown.json" in archive.namelist()
