@@ -13,6 +13,7 @@ from lorebase import __version__
 from lorebase.api import blobs, media
 from lorebase.api.limits import DRIVE_UPLOAD_BYTES, BodyLimits
 from lorebase.api.paths import CanonicalPaths
+from lorebase.api.ratelimit import RateLimiter, RateLimits
 from lorebase.api.v2 import (
     articles,
     categories,
@@ -98,6 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.add_middleware(CanonicalPaths, templates=ROUTE_TEMPLATES)
+    if settings.rate_limit != "off":
+        # Outermost but for the body limits: a refused request costs one counter update.
+        app.add_middleware(
+            RateLimits, limiter=RateLimiter(settings.rate_limit, settings.redis_url or None)
+        )
     app.add_middleware(
         BodyLimits,
         max_bytes=settings.max_body_bytes,

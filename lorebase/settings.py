@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import limits
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     # Allow source_documentation_url to name private, loopback and link-local addresses
     # (off by default: server-side request forgery).
     import_allow_private_urls: bool = False
+    # Requests per token, in the `limits` notation ("100/minute", "5000/hour"); "off" disables.
+    rate_limit: str = "100/minute"
+    # Redis shared by API processes (the rate-limit budget), e.g. redis://127.0.0.1:6379/0.
+    redis_url: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -60,6 +65,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LOREBASE_DATABASE_URL must be an sqlite:/// or postgresql+psycopg:// URL"
             )
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _known_rate(cls, value: str) -> str:
+        if value.strip().lower() == "off":
+            return "off"
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"LOREBASE_RATE_LIMIT {value!r} is not a rate such as '100/minute' or 'off'"
+            ) from exc
         return value
 
     @model_validator(mode="after")

@@ -17,6 +17,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+# The suite sends far more than 100 requests a minute with one token; the rate limit is tested
+# where it is set on purpose (tests/api/test_rate_limits.py). Servers started as subprocesses
+# inherit this too.
+os.environ.setdefault("LOREBASE_RATE_LIMIT", "1000000/minute")
+
 from lorebase.app import create_app
 from lorebase.auth.tokens import issue_token
 from lorebase.bootstrap import ensure_project

@@ -1,0 +1,127 @@
+"""Rate-limit overhead: a read route's throughput with the per-token limit on (a limit too high
+to be reached) vs off, in the same run.
+
+Generates a workspace (bench/generate.py), then starts `lorebase serve` three times on it —
+`LOREBASE_RATE_LIMIT=off`, a limit of 10^9/minute in memory, and the same limit in the machine's
+Redis (`LOREBASE_REDIS_URL`, reported, not the target) — and loads `GET /v2/Articles/{id}/en`
+with `--concurrency` keep-alive connections for `--seconds` (bench/reads.py's load generator).
+The off and memory servers run twice, alternately, and the better phase of each counts, so a
+drift of the machine during the run does not decide the ratio.
+
+Target: requests/s with the limit on (memory) / off >= 0.9.
+
+    .venv/bin/python -m bench.ratelimit
+
+Always exits 0: a benchmark reports, it does not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/ratelimit.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
+from bench.reads import Phase, load_phase, running_server
+
+TARGET = 0.9
+HIGH_LIMIT = "1000000000/minute"
+REDIS_URL = "redis://127.0.0.1:6379/6"
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """The server inherits the environment (bench.reads.running_server copies it)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def measure(
+    url: str, ws: GeneratedWorkspace, data: Path, args: argparse.Namespace, **env: str
+) -> Phase:
+    paths = [f"/v2/Articles/{i}/en" for i in ws.article_ids]
+    headers = {"api_token": ws.admin_token}
+    with _environment(LOREBASE_WORKERS="0", **env), running_server(url, data, "cli") as server:
+        return load_phase(
+            server,
+            " ".join(f"{k}={v}" for k, v in env.items()),
+            paths,
+            headers,
+            client="raw",
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+            max_requests=args.max_requests,
+        )
+
+
+def _rate(phase: Phase) -> float:
+    return phase.requests / phase.seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--categories", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--max-requests", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with scratch_database(None) as url, tempfile.TemporaryDirectory() as folder:
+        print("generating the workspace...", file=sys.stderr, flush=True)
+        ws = generate_workspace(url, categories=args.categories, articles=args.articles)
+        data = Path(folder)
+        off: list[Phase] = []
+        memory: list[Phase] = []
+        for _ in range(2):
+            print("load: limit off...", file=sys.stderr, flush=True)
+            off.append(measure(url, ws, data, args, LOREBASE_RATE_LIMIT="off"))
+            print("load: limit on (memory)...", file=sys.stderr, flush=True)
+            memory.append(measure(url, ws, data, args, LOREBASE_RATE_LIMIT=HIGH_LIMIT))
+        print("load: limit on (Redis)...", file=sys.stderr, flush=True)
+        redis = measure(
+            url, ws, data, args, LOREBASE_RATE_LIMIT=HIGH_LIMIT, LOREBASE_REDIS_URL=REDIS_URL
+        )
+    best_off = max(off, key=_rate)
+    best_memory = max(memory, key=_rate)
+    ratio = _rate(best_memory) / _rate(best_off)
+    errors = sum(p.errors for p in [*off, *memory, redis])
+    print(
+        f"Rate-limit overhead: GET /v2/Articles/{{id}}/en, {args.concurrency} connections, "
+        f"{args.seconds:.0f} s a phase, SQLite, {args.articles:,} articles\n"
+    )
+    print(f"{'server':<34} {'req/s (each phase)':<24} {'best':>8}")
+    for name, phases in (
+        ("limit off", off),
+        ("limit on, memory storage", memory),
+        ("limit on, Redis storage", [redis]),
+    ):
+        each = ", ".join(f"{_rate(p):,.0f}" for p in phases)
+        best = max(_rate(p) for p in phases)
+        print(f"{name:<34} {each:<24} {best:>8,.0f}")
+    verdict = "PASS" if ratio >= TARGET else "FAIL"
+    print(f"\non (memory) / off: {ratio:.2f} (target >= {TARGET}) {verdict}")
+    print(f"Redis / off: {_rate(redis) / _rate(best_off):.2f} (reported)")
+    print(f"errors (non-200 answers): {errors}")
+    print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
