@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -170,7 +170,7 @@ class RevisionStore(Generic[Tr, Rev]):
 
     def _copy(self, session: Session, tr: Tr, source: Rev, author_id: str | None) -> Rev:
         now = utcnow()
-        number = tr.latest_version + 1
+        number = self._next_version(session, tr)
         copy = self.revision_model(
             **{self.owner: getattr(tr, self.owner)},
             language_code=tr.language_code,
@@ -190,6 +190,22 @@ class RevisionStore(Generic[Tr, Rev]):
         tr.modified_at = now
         session.flush()
         return copy
+
+    def _next_version(self, session: Session, tr: Tr) -> int:
+        """The translation's next revision number, taken atomically in the database: two
+        concurrent writers of one translation (PostgreSQL runs them side by side) must not
+        both read the same `latest_version` and give their revisions one number. The UPDATE
+        holds the row until commit, so the second writer waits and then counts on."""
+        model = type(tr)
+        owner = getattr(model, self.owner)
+        number: int = session.execute(
+            update(model)
+            .where(owner == getattr(tr, self.owner), model.language_code == tr.language_code)
+            .values(latest_version=model.latest_version + 1)
+            .returning(model.latest_version),
+            execution_options={"synchronize_session": False},
+        ).scalar_one()
+        return number
 
     def publish(self, session: Session, tr: Tr, version_number: int, message: str | None) -> Rev:
         owner_id = getattr(tr, self.owner)
