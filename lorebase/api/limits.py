@@ -155,21 +155,35 @@ class BodyLimits:
         return None
 
     async def _refuse(self, scope: Scope, send: Send, description: str) -> None:
-        # Each API version answers in its own error shape, even this early.
-        path = str(scope.get("path", ""))
-        if path.startswith("/v3/"):
-            body = problem_body(400, description, instance=path)
-            payload, media_type = dumps(body), PROBLEM_MEDIA_TYPE
-        else:
-            payload, media_type = dumps(error_body(description, 400)), "application/json"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", media_type.encode()),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
+        await send_error(scope, send, 400, description)
+
+
+async def send_error(
+    scope: Scope,
+    send: Send,
+    status: int,
+    description: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """An error answered by a middleware, before any route: in the API version's own shape
+    (the v2 envelope, or a v3 problem), so that clients read it like the routes' errors."""
+    path = str(scope.get("path", ""))
+    if path.lower().startswith("/v3/"):
+        payload, media_type = (
+            dumps(problem_body(status, description, instance=path)),
+            PROBLEM_MEDIA_TYPE,
         )
-        await send({"type": "http.response.body", "body": payload})
+    else:
+        payload, media_type = dumps(error_body(description, status)), "application/json"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", media_type.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

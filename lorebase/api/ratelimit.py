@@ -32,8 +32,7 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lorebase.api.v2.envelope import dumps, error_body
-from lorebase.api.v3.envelope import PROBLEM_MEDIA_TYPE, problem_body
+from lorebase.api.limits import send_error
 
 log = logging.getLogger(__name__)
 
@@ -121,23 +120,10 @@ async def _refuse(
     scope: Scope, send: Send, v3: bool, limit: int, reset: str, reset_at: float
 ) -> None:
     retry_after = str(max(1, math.ceil(reset_at - time.time())))
-    if v3:
-        body = problem_body(429, V3_MESSAGE, instance=str(scope.get("path", "")))
-        payload, media_type = dumps(body), PROBLEM_MEDIA_TYPE
-    else:
-        payload, media_type = dumps(error_body(V2_MESSAGE, 429)), "application/json"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", media_type.encode()),
-                (b"content-length", str(len(payload)).encode()),
-                (b"retry-after", retry_after.encode()),
-                (b"x-ratelimit-limit", str(limit).encode()),
-                (b"x-ratelimit-remaining", b"0"),
-                (b"x-ratelimit-reset", reset.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    headers = [
+        (b"retry-after", retry_after.encode()),
+        (b"x-ratelimit-limit", str(limit).encode()),
+        (b"x-ratelimit-remaining", b"0"),
+        (b"x-ratelimit-reset", reset.encode()),
+    ]
+    await send_error(scope, send, 429, V3_MESSAGE if v3 else V2_MESSAGE, headers)
