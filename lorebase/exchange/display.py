@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lorebase.exchange.plan import ArticleRef, FileKind, Node, WorkspacePlan
+from lorebase.exchange.plan import PAGE_TYPES, ArticleRef, FileKind, Node, WorkspacePlan
 from lorebase.kb import merge_codes
 from lorebase.kb.content import render_with_values
 from lorebase.render import MergeCodeValues
@@ -73,19 +73,31 @@ class Page:
     modified_at: datetime | None
 
 
-def visible_nodes(plan: WorkspacePlan) -> list[Node]:
-    """The categories a reader sees, in tree order: hidden ones and their subtrees left out."""
-    found: list[Node] = []
+@dataclass
+class Readable:
+    """What a reader may see of a workspace plan: hidden categories (with everything below
+    them) and hidden articles left out; the order is the tree's."""
+
+    nodes: list[Node]  # visible categories
+    pages: list[Node]  # the visible Page and Index categories
+    articles: list[ArticleRef]  # visible articles in visible categories, then root articles
+
+
+def readable(plan: WorkspacePlan) -> Readable:
+    nodes: list[Node] = []
 
     def walk(level: list[Node]) -> None:
         for node in level:
             if node.hidden:
                 continue
-            found.append(node)
+            nodes.append(node)
             walk(node.children)
 
     walk(plan.roots)
-    return found
+    articles = [ref for node in nodes for ref in node.articles if not ref.hidden]
+    articles += [ref for ref in plan.root_articles if not ref.hidden]
+    pages = [node for node in nodes if node.category_type in PAGE_TYPES]
+    return Readable(nodes, pages, articles)
 
 
 @dataclass

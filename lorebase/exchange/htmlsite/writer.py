@@ -52,7 +52,7 @@ from lorebase.exchange.display import (
     category_title,
     published_headings,
     published_sources,
-    visible_nodes,
+    readable,
 )
 from lorebase.exchange.highlight import stylesheet
 from lorebase.exchange.htmlsite.pages import (
@@ -68,7 +68,6 @@ from lorebase.exchange.parallel import RenderPool, default_processes
 from lorebase.exchange.plan import (
     ARTICLE_FILES,
     PAGE_FILES,
-    PAGE_TYPES,
     Node,
     WorkspacePlan,
     media_plan,
@@ -294,18 +293,14 @@ def _site_css() -> bytes:
 def _plan_languages(session: Session, ws: ProjectVersion, plan: WorkspacePlan) -> list[_Language]:
     """Each exported language's tree of published pages, page names and reading order (no
     bodies read)."""
-    nodes = visible_nodes(plan)
-    visible = {node.id for node in nodes}
-    articles = [
-        ref
-        for ref in plan.articles
-        if not ref.hidden and (ref.category_id is None or ref.category_id in visible)
-    ]
-    pages = [node for node in nodes if node.category_type in PAGE_TYPES]
+    view = readable(plan)
+    visible = {node.id for node in view.nodes}
     article_headings = published_headings(
-        session, [ref.id for ref in articles], plan.langs, ARTICLE_FILES
+        session, [ref.id for ref in view.articles], plan.langs, ARTICLE_FILES
     )
-    page_headings = published_headings(session, [node.id for node in pages], plan.langs, PAGE_FILES)
+    page_headings = published_headings(
+        session, [node.id for node in view.pages], plan.langs, PAGE_FILES
+    )
     rows = session.scalars(select(Language).where(Language.project_version_id == ws.id))
     info = {row.code: row for row in rows}
     folders = UniqueNames()

@@ -58,15 +58,13 @@ from lorebase.exchange.display import (
     MediaLinks,
     Page,
     category_title,
-    visible_nodes,
+    readable,
 )
 from lorebase.exchange.highlight import highlight_code, stylesheet
 from lorebase.exchange.plan import (
     ARTICLE_FILES,
     BATCH,
     PAGE_FILES,
-    PAGE_TYPES,
-    ArticleRef,
     Node,
     WorkspacePlan,
     media_plan,
@@ -228,8 +226,8 @@ def write_pdf_zip(
     links = MediaLinks({unquote(entry.source).lower(): entry.name for entry in media}, MEDIA_SCHEME)
     fetcher = ExportMedia(blobs, {f"/{entry.name}".lower(): entry.blob_key for entry in media})
     project_name = session.scalar(select(Project.name).where(Project.id == project_id)) or ""
-    readable = [_readable(plan) for plan in plans]
-    total = sum(len(pages) + len(articles) for pages, articles in readable)
+    shown = [readable(plan) for plan in plans]
+    total = sum(len(view.pages) + len(view.articles) for view in shown)
     total += sum(len(plan.langs) for plan in plans)
     archive = ExportZip(out, created_at)
     names = UniqueNames()
@@ -243,13 +241,13 @@ def write_pdf_zip(
             progress(done, total)
 
     try:
-        for ws, plan, (pages, articles) in zip(workspaces, plans, readable, strict=True):
+        for ws, plan, view in zip(workspaces, plans, shown, strict=True):
             summary.workspaces += 1
             summary.categories += plan.category_count
             summary.articles += len(plan.articles)
             renderer = DisplayRenderer(session, ws.id)
             found: dict[str, dict[str, Page]] = {}
-            for kind, items in ((PAGE_FILES, pages), (ARTICLE_FILES, articles)):
+            for kind, items in ((PAGE_FILES, view.pages), (ARTICLE_FILES, view.articles)):
                 for batch in batched(items, BATCH):
                     for item, by_lang in zip(
                         batch, renderer.published(batch, plan.langs, kind), strict=True
@@ -268,15 +266,6 @@ def write_pdf_zip(
     finally:
         archive.close()
     return summary
-
-
-def _readable(plan: WorkspacePlan) -> tuple[list[Node], list[ArticleRef]]:
-    """The category pages and articles a reader may see, hidden ones left out."""
-    nodes = visible_nodes(plan)
-    pages = [node for node in nodes if node.category_type in PAGE_TYPES]
-    articles = [ref for node in nodes for ref in node.articles if not ref.hidden]
-    articles += [ref for ref in plan.root_articles if not ref.hidden]
-    return pages, articles
 
 
 def _entries(plan: WorkspacePlan, code: str, found: dict[str, dict[str, Page]]) -> list[Entry]:
