@@ -35,10 +35,15 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "LOREBASE_DATABASE_URL": database_url}
+        # stderr goes to a file, never an unread pipe: a long run's warnings would fill the
+        # pipe and stall the server.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = data_dir.parent / f"serve-{self.port}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [*LOREBASE, "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             text=True,
             env=env,
         )
@@ -59,12 +64,17 @@ class Server:
         ready, _, _ = select.select([stdout], [], [], 0.5)
         self.token = stdout.readline().strip() if ready else ""
 
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self._log.close()
 
 
 @pytest.fixture
