@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -61,6 +61,20 @@ def revision_status(version_number: int, public_version: int) -> int:
 def translation_status(translation: ArticleTranslation | CategoryTranslation) -> int:
     """An item reads as Published while its latest revision is the public one."""
     return revision_status(translation.latest_version, translation.public_version)
+
+
+def lock(session: Session, tr: ArticleTranslation | CategoryTranslation) -> None:
+    """Hold the translation's row until commit and read it afresh.
+
+    Every change to an item's revisions in one language (save, fork, publish, delete, the
+    search rows) decides on `public_version` and `latest_version`: two writers that both
+    decide on what they read before either committed would, on PostgreSQL, give two revisions
+    one number or edit a revision another writer has just published. With the row held, the
+    second writer waits and decides on the first one's result. (SQLite writers are already
+    one at a time: `BEGIN IMMEDIATE`, lorebase.db.engine; FOR UPDATE is not rendered there.)
+    Pending changes are flushed first: a refresh would otherwise drop them."""
+    session.flush()
+    session.refresh(tr, with_for_update=True)
 
 
 class RevisionStore(Generic[Tr, Rev]):
@@ -146,6 +160,7 @@ class RevisionStore(Generic[Tr, Rev]):
         author_id: str | None,
     ) -> Rev:
         """Apply `changes` to a revision; a published revision is never edited in place."""
+        lock(session, tr)
         owner_id = getattr(tr, self.owner)
         target = version_number or tr.latest_version
         rev = self.revision(session, owner_id, tr.language_code, target)
@@ -162,6 +177,7 @@ class RevisionStore(Generic[Tr, Rev]):
         return rev
 
     def fork(self, session: Session, tr: Tr, version_number: int, author_id: str | None) -> Rev:
+        lock(session, tr)
         owner_id = getattr(tr, self.owner)
         rev = self.revision(session, owner_id, tr.language_code, version_number)
         if rev is None:
@@ -169,8 +185,10 @@ class RevisionStore(Generic[Tr, Rev]):
         return self._copy(session, tr, rev, author_id)
 
     def _copy(self, session: Session, tr: Tr, source: Rev, author_id: str | None) -> Rev:
+        """A new draft revision from `source`; the caller holds the translation's lock, so the
+        next number is the locked row's `latest_version + 1`."""
         now = utcnow()
-        number = self._next_version(session, tr)
+        number = tr.latest_version + 1
         copy = self.revision_model(
             **{self.owner: getattr(tr, self.owner)},
             language_code=tr.language_code,
@@ -191,23 +209,8 @@ class RevisionStore(Generic[Tr, Rev]):
         session.flush()
         return copy
 
-    def _next_version(self, session: Session, tr: Tr) -> int:
-        """The translation's next revision number, taken atomically in the database: two
-        concurrent writers of one translation (PostgreSQL runs them side by side) must not
-        both read the same `latest_version` and give their revisions one number. The UPDATE
-        holds the row until commit, so the second writer waits and then counts on."""
-        model = type(tr)
-        owner = getattr(model, self.owner)
-        number: int = session.execute(
-            update(model)
-            .where(owner == getattr(tr, self.owner), model.language_code == tr.language_code)
-            .values(latest_version=model.latest_version + 1)
-            .returning(model.latest_version),
-            execution_options={"synchronize_session": False},
-        ).scalar_one()
-        return number
-
     def publish(self, session: Session, tr: Tr, version_number: int, message: str | None) -> Rev:
+        lock(session, tr)
         owner_id = getattr(tr, self.owner)
         rev = self.revision(session, owner_id, tr.language_code, version_number)
         if rev is None:
@@ -223,6 +226,7 @@ class RevisionStore(Generic[Tr, Rev]):
         return rev
 
     def delete_revision(self, session: Session, tr: Tr, version_number: int) -> None:
+        lock(session, tr)
         owner_id = getattr(tr, self.owner)
         rev = self.revision(session, owner_id, tr.language_code, version_number)
         if rev is None:

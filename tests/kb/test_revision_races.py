@@ -1,0 +1,228 @@
+"""Two writers of one article language at once, on a real database: the second writer must
+decide on what the first one committed, never on what it read before. Each test holds the
+first writer's transaction open, lets the second one start and wait for it, then commits the
+first: on PostgreSQL the second waits for the translation's row lock (seen in `pg_locks`), on
+SQLite for the write lock of `BEGIN IMMEDIATE`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from lorebase.db.engine import make_engine, make_session_factory, transaction
+from lorebase.db.models import SearchEntry
+from lorebase.kb import articles
+from lorebase.kb.errors import Invalid
+from lorebase.kb.revisions import article_revisions
+
+WAIT_LIMIT = 30.0
+
+
+@pytest.fixture
+def published_with_draft(project: Any) -> str:
+    """An article whose revision 1 is published and revision 2 is a draft."""
+    with project.session() as session:
+        article, tr = articles.create_article(
+            session,
+            project.project_id,
+            title="Raced",
+            project_version_id=project.workspace_id,
+            user_id=project.owner_id,
+            content="one",
+        )
+        article_revisions.publish(session, tr, 1, None)
+        article_revisions.save(
+            session, tr, version_number=None, changes={"content": "two"}, author_id=None
+        )
+        return str(article.id)
+
+
+class SecondWriter(threading.Thread):
+    """Runs `work` in its own transaction; `waiting` is set once it has reached the point
+    where it must wait for the first writer."""
+
+    def __init__(self, project: Any, work: Callable[[Session], Any]) -> None:
+        super().__init__(name="second-writer", daemon=True)
+        url = project.settings.resolved_database_url()
+        self.engine = make_engine(url, pooled=False)
+        self.postgres = not url.startswith("sqlite")
+        self.work = work
+        self.began = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        if not self.postgres:
+            # SQLite: the write lock is taken by BEGIN IMMEDIATE, before any read.
+            event.listen(self.engine, "before_cursor_execute", self._saw_statement)
+
+    def _saw_statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement == "BEGIN IMMEDIATE":
+            self.began.set()
+
+    def run(self) -> None:
+        try:
+            with transaction(make_session_factory(self.engine)) as session:
+                self.result = self.work(session)
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+
+    def wait_until_blocked(self, first: Session) -> None:
+        deadline = time.monotonic() + WAIT_LIMIT
+        while time.monotonic() < deadline:
+            if self.postgres:
+                blocked = first.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                ).scalar_one()
+                if blocked:
+                    return
+            elif self.began.is_set():
+                return
+            assert self.is_alive(), f"the second writer did not wait: {self.error!r}"
+            time.sleep(0.01)
+        pytest.fail(f"the second writer never waited for the first within {WAIT_LIMIT:.0f} s")
+
+    def finish(self) -> Any:
+        self.join(WAIT_LIMIT)
+        assert not self.is_alive(), "the second writer is still waiting after the first committed"
+        self.engine.dispose()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+@pytest.fixture
+def first_writer(project: Any) -> Iterator[Session]:
+    engine = make_engine(project.settings.resolved_database_url(), pooled=False)
+    session = make_session_factory(engine)()
+    yield session
+    session.close()
+    engine.dispose()
+
+
+def _revisions(project: Any, article_id: str) -> dict[int, str | None]:
+    with project.session() as session:
+        return {
+            r.version_number: r.content
+            for r in article_revisions.revisions(session, article_id, "en")
+        }
+
+
+def test_an_update_that_waited_for_a_publish_does_not_edit_the_published_revision(
+    project: Any, published_with_draft: str, first_writer: Session
+) -> None:
+    article_id = published_with_draft
+    articles.publish_article(
+        first_writer,
+        project.project_id,
+        article_id,
+        "en",
+        version_number=2,
+        user_id=project.owner_id,
+        message=None,
+    )
+    second = SecondWriter(
+        project,
+        lambda session: (
+            articles.update_article(
+                session, project.project_id, article_id, "en", fields={"content": "three"}
+            )[2].version_number
+        ),
+    )
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+
+    # Revision 2 was published before the update committed: the update is a new draft.
+    assert second.finish() == 3
+    assert _revisions(project, article_id) == {1: "one", 2: "two", 3: "three"}
+    with project.session() as session:
+        tr = article_revisions.translation(session, article_id, "en")
+        assert tr is not None
+        assert (tr.public_version, tr.latest_version) == (2, 3)
+
+
+def test_a_publish_that_waited_for_another_publish_of_the_same_revision_is_refused(
+    project: Any, published_with_draft: str, first_writer: Session
+) -> None:
+    article_id = published_with_draft
+
+    def publish(session: Session) -> Any:
+        return articles.publish_article(
+            session,
+            project.project_id,
+            article_id,
+            "en",
+            version_number=2,
+            user_id=project.owner_id,
+            message=None,
+        )
+
+    publish(first_writer)
+    second = SecondWriter(project, publish)
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+
+    with pytest.raises(Invalid, match="already been published"):
+        second.finish()
+
+
+def test_concurrent_saves_over_the_published_revision_each_get_a_new_number(
+    project: Any, published_with_draft: str, first_writer: Session
+) -> None:
+    article_id = published_with_draft
+    with project.session() as session:
+        tr = article_revisions.translation(session, article_id, "en")
+        assert tr is not None
+        article_revisions.publish(session, tr, 2, None)  # no draft left: saves must copy
+
+    def save(content: str) -> Callable[[Session], int]:
+        def work(session: Session) -> int:
+            _, _, rev = articles.update_article(
+                session, project.project_id, article_id, "en", fields={"content": content}
+            )
+            return rev.version_number
+
+        return work
+
+    assert save("first")(first_writer) == 3
+    second = SecondWriter(project, save("second"))
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+
+    # The second writer read revision 3 as an unpublished draft once the first committed: it
+    # edits that draft, as two saves one after the other would.
+    assert second.finish() == 3
+    assert _revisions(project, article_id) == {1: "one", 2: "two", 3: "second"}
+
+
+def test_search_rows_written_by_two_writers_at_once_are_not_doubled(
+    project: Any, published_with_draft: str, first_writer: Session
+) -> None:
+    article_id = published_with_draft
+
+    def hide(session: Session) -> Any:
+        # Only the article's settings change: no revision is saved, the search rows are
+        # still rewritten.
+        return articles.update_article(
+            session, project.project_id, article_id, "en", fields={"hidden": True}
+        )
+
+    hide(first_writer)
+    second = SecondWriter(project, hide)
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+    second.finish()
+
+    with project.session() as session:
+        rows = session.scalars(
+            select(SearchEntry.kind).where(SearchEntry.article_id == article_id)
+        ).all()
+    assert sorted(rows) == ["latest", "published"]
