@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.generate import GeneratedWorkspace, generate_workspace
 from lorebase.db.engine import make_engine, make_session_factory, transaction
@@ -120,6 +121,34 @@ class ExportWatcher(threading.Thread):
             self.check_once()
 
 
+def queue_project_export(factory: sessionmaker[Session], project_id: str) -> str:
+    """Queues a whole-project JSON export, as POST /v2/Project/Export does; its job id."""
+    with transaction(factory) as session:
+        options = service.export_options(
+            session,
+            project_id,
+            entity="Project",
+            version_ids=None,
+            languages=None,
+            categories=None,
+            exclude_media=False,
+            modified_after=None,
+            modified_before=None,
+            export_type=None,
+        )
+        return service.start_export(session, project_id, options, daily_limit=0).id
+
+
+def job_loader(factory: sessionmaker[Session], job_id: str) -> Callable[[], Job]:
+    def load() -> Job:
+        with transaction(factory) as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            return job
+
+    return load
+
+
 def wait_for(
     what: str,
     load: Callable[[], Job],
@@ -183,26 +212,8 @@ def test_export_survives_a_worker_killed_mid_write_without_a_partial_file(
     storage_url, blobs = watcher_blobs
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        options = service.export_options(
-            session,
-            generated.project_id,
-            entity="Project",
-            version_ids=None,
-            languages=None,
-            categories=None,
-            exclude_media=False,
-            modified_after=None,
-            modified_before=None,
-            export_type=None,
-        )
-        job_id = service.start_export(session, generated.project_id, options, daily_limit=0).id
-
-    def load() -> Job:
-        with transaction(factory) as session:
-            job = session.get(Job, job_id)
-            assert job is not None
-            return job
+    job_id = queue_project_export(factory, generated.project_id)
+    load = job_loader(factory, job_id)
 
     first = Worker("a", tmp_path, database_url, storage_url)
     second: Worker | None = None
@@ -296,10 +307,9 @@ def test_serve_with_embedded_workers_finishes_a_queued_export(
             assert time.monotonic() < deadline, f"export still {status} after 60 s"
             time.sleep(0.1)
         assert status["status"] == "Completed", status
-        # Fetched from this server by path: `lorebase serve --port` does not reach the app's
-        # settings yet, so the URL's host part names the default port 8000 (reported).
-        parts = urlsplit(status["download_url"])
-        download = httpx.get(f"{server.base}{parts.path}?{parts.query}", timeout=10)
+        # The URL names the port the server was started on (`serve --port`).
+        assert urlsplit(status["download_url"]).netloc == urlsplit(server.base).netloc
+        download = httpx.get(status["download_url"], timeout=10)
         assert download.status_code == 200
         with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
             assert archive.testzip() is None
@@ -311,3 +321,79 @@ def test_serve_with_embedded_workers_finishes_a_queued_export(
     finally:
         api.close()
         server.stop()
+
+
+def test_serve_killed_mid_export_leaves_no_job_in_progress_after_restart(
+    tmp_path: Path,
+    database_url: str,
+    generated: GeneratedWorkspace,
+    watcher_blobs: tuple[str, BlobStore],
+    watcher: ExportWatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The embedded shape of the test above: `lorebase serve` runs the export on its own
+    worker thread and is killed with SIGKILL; the job is still InProgress under the dead
+    process's lease. Started again, the server's worker takes the job once the lease has run
+    out and finishes it."""
+    storage_url, blobs = watcher_blobs
+    for name, value in {
+        "LOREBASE_WORKERS": "1",
+        "LOREBASE_SECRET_KEY": SECRET,
+        "LOREBASE_STORAGE_URL": storage_url,
+        "LOREBASE_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+    }.items():
+        monkeypatch.setenv(name, value)
+    first = Server(tmp_path / "data", database_url)
+    second: Server | None = None
+    # Queued once the server is up (an export queued before would be over before it answers).
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    job_id = queue_project_export(factory, generated.project_id)
+    load = job_loader(factory, job_id)
+
+    def owned_by(server: Server, job: Job) -> bool:
+        return job.lease_owner is not None and f":{server.process.pid}:" in job.lease_owner
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            running = load()
+            if running.status not in (queue.QUEUED, queue.IN_PROGRESS) or (
+                owned_by(first, running) and running.progress_done > 0
+            ):
+                break
+            assert time.monotonic() < deadline, f"serve never started the export: {_row(running)}"
+            time.sleep(0.02)
+        assert running.status == queue.IN_PROGRESS, (
+            f"the export ended before the kill could land (raise ARTICLES): {_row(running)}"
+        )
+        first.process.send_signal(signal.SIGKILL)
+        assert first.process.wait(10) == -signal.SIGKILL
+        killed = load()
+        assert killed.status == queue.IN_PROGRESS and owned_by(first, killed), _row(killed)
+        assert list(blobs.list("exports/")) == []
+
+        second = Server(tmp_path / "data", database_url)
+        deadline = time.monotonic() + FINISH_WITHIN
+        while (finished := load()).status in (queue.QUEUED, queue.IN_PROGRESS):
+            assert time.monotonic() < deadline, (
+                f"still {_row(finished)} after {FINISH_WITHIN:.0f} s\n{second.log()}"
+            )
+            time.sleep(0.05)
+        assert finished.status == queue.COMPLETED, (_row(finished), second.log())
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        engine.dispose()
+
+    watcher.halt.set()
+    watcher.join(10)
+    watcher.check_once()
+    assert watcher.problems == []
+    key = f"exports/{generated.project_id}/{job_id}.zip"
+    assert (finished.result_key, finished.attempts, finished.lease_owner) == (key, 2, None)
+    assert list(blobs.list("exports/")) == [key]
+    with blobs.open_reader(key) as source, zipfile.ZipFile(io.BytesIO(source.read())) as archive:
+        assert archive.testzip() is None
+        assert len([n for n in archive.namelist() if "/articles/" in n]) == ARTICLES
