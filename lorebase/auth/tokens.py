@@ -107,6 +107,12 @@ def authenticate(session: Session, raw: str) -> Caller | None:
 
     Read-only, so that checking a token never takes SQLite's write lock; the rare refresh of
     `last_used_at` is a separate, short write (`record_use`).
+
+    The raw token is never compared with anything: it is hashed, and the database finds the
+    row by hash. Whatever the index lookup's timing reveals is about SHA-256 digests, and a
+    caller cannot steer a digest towards a stored one without inverting SHA-256 of a 256-bit
+    secret — which is what a constant-time comparison is there to guarantee. No cache: a
+    revocation applies to the next request, on every process of the database.
     """
     token = session.execute(_BY_HASH, {"token_hash": hash_token(raw)}).first()
     now = utcnow()

@@ -133,9 +133,12 @@ def test_curl_session_page_with_variable_published_and_read_for_display(server: 
     ]
 
 
-def test_token_created_by_the_cli_while_the_server_runs_is_accepted(
+def test_token_created_by_the_cli_while_the_servers_run_is_accepted_and_revoked_on_every_one(
     server: Server, tmp_path: Path, database_url: str
 ) -> None:
+    """Tokens are looked up in the database on every request, with no per-process cache: a
+    revocation applies to the next request on every server of the database."""
+    other = Server(tmp_path / "data", database_url)  # a second API process, same database
     env = {**os.environ, "LOREBASE_DATABASE_URL": database_url}
     created = run_cli(
         "token",
@@ -152,13 +155,18 @@ def test_token_created_by_the_cli_while_the_server_runs_is_accepted(
     token = created.stdout.strip()
     assert "\n" not in token and token.startswith("lb_")
     headers = {"api_token": token}
-    assert httpx.get(f"{server.base}/v2/ProjectVersions", headers=headers).status_code == 200
-    denied = httpx.post(f"{server.base}/v2/Categories", headers=headers, json={})
-    assert denied.status_code == 403
+    try:
+        for node in (server, other):
+            assert httpx.get(f"{node.base}/v2/ProjectVersions", headers=headers).status_code == 200
+        denied = httpx.post(f"{server.base}/v2/Categories", headers=headers, json={})
+        assert denied.status_code == 403
 
-    revoked = run_cli("token", "revoke", "ci", "--data-dir", str(tmp_path / "data"), env=env)
-    assert revoked.returncode == 0, revoked.stderr
-    assert httpx.get(f"{server.base}/v2/ProjectVersions", headers=headers).status_code == 401
+        revoked = run_cli("token", "revoke", "ci", "--data-dir", str(tmp_path / "data"), env=env)
+        assert revoked.returncode == 0, revoked.stderr
+        for node in (server, other):
+            assert httpx.get(f"{node.base}/v2/ProjectVersions", headers=headers).status_code == 401
+    finally:
+        other.stop()
 
 
 def test_second_start_prints_no_new_token(
