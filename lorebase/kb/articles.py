@@ -60,6 +60,15 @@ def locate(session: Session, project_id: str, article_id: str, message: str = NO
     return Located(article, workspaces.scope_of(session, workspace))
 
 
+def locate_for_write(
+    session: Session, project_id: str, article_id: str, message: str = NOT_FOUND
+) -> Located:
+    """`locate` for a writer: the workspace's row is taken first (`workspaces.touch`)."""
+    located = locate(session, project_id, article_id, message)
+    workspaces.touch(session, located.scope.id)
+    return located
+
+
 def _taken_slugs(session: Session, workspace_id: str, lang: str) -> set[str]:
     return set(
         session.scalars(
@@ -127,6 +136,7 @@ def create_article(
         if category is None or category.project_version_id != scope.id:
             raise Invalid(f"Unable to find specified parent category with an id {category_id}.")
     code = scope.language(lang)
+    workspaces.touch(session, scope.id)  # first, as every writer (locate_for_write)
     now = utcnow()
     article = Article(
         project_version_id=scope.id,
@@ -153,7 +163,6 @@ def create_article(
         revision=_body(article, title, content, user_id),
     )
     search.index_article_language(session, article, tr)
-    workspaces.touch(session, scope.id)
     return article, tr
 
 
@@ -174,7 +183,7 @@ def update_article(
     fields: dict[str, Any],
 ) -> tuple[Located, ArticleTranslation, ArticleRevision]:
     """PUT /Articles/{id}/{lang}: body fields, move, visibility and order in one call."""
-    located = locate(session, project_id, article_id)
+    located = locate_for_write(session, project_id, article_id)
     article, scope = located.article, located.scope
     code = scope.language(lang)
     if not fields:
@@ -236,7 +245,6 @@ def update_article(
         tr.translation_option = int(fields["translation_option"])
     article.modified_at = utcnow()
     search.index_article_language(session, article, tr)
-    workspaces.touch(session, scope.id)
     session.flush()
     return located, tr, rev
 
@@ -268,6 +276,7 @@ def _place(session: Session, article: Article, order: int) -> None:
 def translation_for_write(session: Session, located: Located, code: str) -> ArticleTranslation:
     """The article's row for `code`, starting the language from the default one if new."""
     article, scope = located.article, located.scope
+    article_revisions.lock_item(session, article.id)  # two writers must not both start `code`
     tr = article_revisions.translation(session, article.id, code)
     if tr is not None:
         return tr
@@ -304,9 +313,8 @@ def existing_translation(
 
 
 def delete_article(session: Session, project_id: str, article_id: str) -> None:
-    located = locate(session, project_id, article_id)
+    located = locate_for_write(session, project_id, article_id)
     session.delete(located.article)
-    workspaces.touch(session, located.scope.id)
     session.flush()
 
 
@@ -320,7 +328,7 @@ def publish_article(
     user_id: str | None,
     message: str | None,
 ) -> Located:
-    located = locate(session, project_id, article_id, "Article not found.")
+    located = locate_for_write(session, project_id, article_id, "Article not found.")
     workspaces.require_user(session, project_id, user_id)
     tr = existing_translation(session, located, lang)
     try:
@@ -333,7 +341,6 @@ def publish_article(
         raise Invalid("Article has already been published.") from None
     located.article.modified_at = utcnow()
     search.index_article_language(session, located.article, tr)
-    workspaces.touch(session, located.scope.id)
     return located
 
 
@@ -350,7 +357,7 @@ def fork_article(
         raise Invalid("The UserId field is required.")
     if not lang:
         raise Invalid("The LangCode field is required.")
-    located = locate(
+    located = locate_for_write(
         session, project_id, article_id, "One or more errors occurred. (Article not found)."
     )
     workspaces.require_user(session, project_id, user_id)
@@ -363,7 +370,6 @@ def fork_article(
         ) from None
     tr.title = rev.title  # the translation carries its latest revision's title
     search.index_article_language(session, located.article, tr)
-    workspaces.touch(session, located.scope.id)
     return rev
 
 
@@ -379,7 +385,7 @@ def delete_version(
     """Delete one revision; `missing_version` is the 400 text for a number that does not exist
     (the single-version routes say "Article not found", the bulk route "Invalid Article
     Version", as in the official examples)."""
-    located = locate(session, project_id, article_id)
+    located = locate_for_write(session, project_id, article_id)
     tr = existing_translation(session, located, lang)
     try:
         article_revisions.delete_revision(session, tr, version_number)
@@ -393,13 +399,12 @@ def delete_version(
         ) from None
     tr.title = _latest(session, tr).title
     search.index_article_language(session, located.article, tr)
-    workspaces.touch(session, located.scope.id)
 
 
 def update_settings(
     session: Session, project_id: str, article_id: str, lang: str | None, changes: dict[str, Any]
 ) -> tuple[Located, ArticleTranslation]:
-    located = locate(session, project_id, article_id)
+    located = locate_for_write(session, project_id, article_id)
     if not changes:
         raise Invalid("A non-empty request body is required.")
     code = located.scope.language(lang)
@@ -419,19 +424,17 @@ def update_settings(
         changes.pop("content_type", None)
     apply_settings(tr, changes)
     tr.modified_at = utcnow()
-    workspaces.touch(session, located.scope.id)
     return located, tr
 
 
 def update_description(
     session: Session, project_id: str, article_id: str, lang: str | None, description: str | None
 ) -> None:
-    located = locate(session, project_id, article_id)
+    located = locate_for_write(session, project_id, article_id)
     code = located.scope.language(lang)
     tr = translation_for_write(session, located, code)
     tr.description = description
     tr.modified_at = utcnow()
-    workspaces.touch(session, located.scope.id)
 
 
 def workspace_articles(session: Session, scope: WorkspaceScope, lang: str) -> list[ArticleSummary]:

@@ -66,6 +66,15 @@ def locate(
     return Located(category, workspaces.scope_of(session, workspace))
 
 
+def locate_for_write(
+    session: Session, project_id: str, category_id: str, message: str = NOT_FOUND
+) -> Located:
+    """`locate` for a writer: the workspace's row is taken first (`workspaces.touch`)."""
+    located = locate(session, project_id, category_id, message)
+    workspaces.touch(session, located.scope.id)
+    return located
+
+
 def _has_body(category: Category) -> bool:
     return category.category_type in (PAGE, INDEX)
 
@@ -412,6 +421,7 @@ def create_category(
         if _depth(session, parent_category_id) + 1 > MAX_DEPTH:
             raise Invalid(f"Categories can be nested at most {MAX_DEPTH} levels deep.")
     code = scope.language(lang)
+    workspaces.touch(session, scope.id)  # first, as every writer (locate_for_write)
     now = utcnow()
     category = Category(
         project_version_id=scope.id,
@@ -445,7 +455,6 @@ def create_category(
         )
     else:
         session.add(CategoryTranslation(category_id=category.id, language_code=code, **translation))
-    workspaces.touch(session, scope.id)
     session.flush()
     return category
 
@@ -482,7 +491,7 @@ def update_category(
     icon: str | None = None,
     language: str | None = None,
 ) -> tuple[Category, CategoryTranslation]:
-    located = locate(session, project_id, category_id)
+    located = locate_for_write(session, project_id, category_id)
     category, scope = located.category, located.scope
     code = scope.language(language)
     moved = False
@@ -514,7 +523,6 @@ def update_category(
         tr.name = _check_name(name)
         tr.modified_at = utcnow()
     category.modified_at = utcnow()
-    workspaces.touch(session, scope.id)
     session.flush()
     return category, tr
 
@@ -550,6 +558,7 @@ def _place(session: Session, category: Category, order: int | None) -> None:
 def _translation_for_write(
     session: Session, category: Category, scope: WorkspaceScope, code: str
 ) -> CategoryTranslation:
+    category_revisions.lock_item(session, category.id)  # two writers must not both start `code`
     tr = session.get(CategoryTranslation, (category.id, code))
     if tr is not None:
         return tr
@@ -587,20 +596,19 @@ def _translation_for_write(
 
 
 def delete_category(session: Session, project_id: str, category_id: str) -> None:
-    located = locate(session, project_id, category_id)
+    located = locate_for_write(session, project_id, category_id)
     # Children and their articles go with the category (foreign keys cascade); the order
     # of deletion matters on SQLite, which checks constraints per statement.
     session.delete(located.category)
-    workspaces.touch(session, located.scope.id)
     session.flush()
 
 
 def update_category_type(
     session: Session, project_id: str, category_id: str, category_type: int, user_id: str | None
 ) -> Category:
-    located = locate(session, project_id, category_id)
+    located = locate_for_write(session, project_id, category_id)
     workspaces.require_user(session, project_id, user_id)
-    category, scope = located.category, located.scope
+    category = located.category
     if category_type not in (FOLDER, PAGE, INDEX):
         raise Invalid("The categoryType must be 0 (Folder), 1 (Page) or 2 (Index).")
     category.category_type = category_type
@@ -612,7 +620,6 @@ def update_category_type(
     else:
         category.content_type = None
     category.modified_at = utcnow()
-    workspaces.touch(session, scope.id)
     session.flush()
     return category
 
@@ -665,7 +672,7 @@ def save_page_content(
     translation_option: int | None,
     updated_by: str | None,
 ) -> tuple[Located, CategoryTranslation, CategoryRevision]:
-    located = locate(session, project_id, category_id)
+    located = locate_for_write(session, project_id, category_id)
     if updated_by:
         workspaces.require_user(session, project_id, updated_by)
     code = located.scope.language(lang)
@@ -681,7 +688,6 @@ def save_page_content(
     if translation_option is not None:
         tr.translation_option = translation_option
     located.category.modified_at = utcnow()
-    workspaces.touch(session, located.scope.id)
     session.flush()
     return located, tr, rev
 
@@ -702,7 +708,7 @@ def publish_page(
     user_id: str | None,
     message: str | None,
 ) -> CategoryRevision:
-    located = locate(session, project_id, category_id, "Category not found.")
+    located = locate_for_write(session, project_id, category_id, "Category not found.")
     workspaces.require_user(session, project_id, user_id)
     code = located.scope.language(lang)
     tr = page_translation(session, located, code, create=False)
@@ -712,7 +718,6 @@ def publish_page(
         raise Invalid(version_missing(category_id, code, version_number)) from None
     except AlreadyPublished:
         raise Invalid("Category has already been published.") from None
-    workspaces.touch(session, located.scope.id)
     return rev
 
 
@@ -724,7 +729,7 @@ def fork_page(
     version_number: int,
     user_id: str | None,
 ) -> tuple[CategoryTranslation, CategoryRevision]:
-    located = locate(session, project_id, category_id)
+    located = locate_for_write(session, project_id, category_id)
     workspaces.require_user(session, project_id, user_id)
     if not lang:
         raise Invalid("The LangCode field is required.")
@@ -736,14 +741,13 @@ def fork_page(
         raise Invalid(
             f"Cannot fork version number {version_number}, it does not exist in your project"
         ) from None
-    workspaces.touch(session, located.scope.id)
     return tr, rev
 
 
 def delete_page_version(
     session: Session, project_id: str, category_id: str, lang: str | None, version_number: int
 ) -> None:
-    located = locate(session, project_id, category_id, "Invalid CategoryId")
+    located = locate_for_write(session, project_id, category_id, "Invalid CategoryId")
     code = located.scope.language(lang)
     tr = page_translation(session, located, code, create=False)
     try:
@@ -756,7 +760,6 @@ def delete_page_version(
         raise Invalid(
             "The published version cannot be deleted; publish another version first."
         ) from None
-    workspaces.touch(session, located.scope.id)
 
 
 # --- settings and description ---------------------------------------------------------------
@@ -779,7 +782,7 @@ def settings_of(
 def update_settings(
     session: Session, project_id: str, category_id: str, lang: str | None, changes: dict[str, Any]
 ) -> None:
-    located = locate(session, project_id, category_id, ".Category not found")
+    located = locate_for_write(session, project_id, category_id, ".Category not found")
     code = located.scope.language(lang)
     tr = _translation_for_write(session, located.category, located.scope, code)
     content_type = changes.pop("content_type", None)
@@ -794,19 +797,17 @@ def update_settings(
         check_related_articles(session, located.scope.id, changes["related_articles"])
     apply_settings(tr, changes)
     tr.modified_at = utcnow()
-    workspaces.touch(session, located.scope.id)
     session.flush()
 
 
 def update_description(
     session: Session, project_id: str, category_id: str, lang: str | None, description: str | None
 ) -> None:
-    located = locate(session, project_id, category_id)
+    located = locate_for_write(session, project_id, category_id)
     code = located.scope.language(lang)
     tr = _translation_for_write(session, located.category, located.scope, code)
     tr.description = description
     tr.modified_at = utcnow()
-    workspaces.touch(session, located.scope.id)
     session.flush()
 
 

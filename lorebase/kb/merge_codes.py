@@ -78,6 +78,7 @@ def create_entry(
         )
     name = _check(kind, fields.get("name"), fields.get("value"))
     lang = scope.language(fields["language_code"]) if fields.get("language_code") else ""
+    workspaces.touch(session, scope.id)  # before the name is checked
     _refuse_duplicate(session, scope.id, kind, name, lang)
     entry = MergeCodeEntry(
         project_version_id=scope.id,
@@ -89,7 +90,6 @@ def create_entry(
         is_html=bool(fields.get("is_html")),
     )
     session.add(entry)
-    workspaces.touch(session, scope.id)
     session.flush()
     return entry
 
@@ -131,6 +131,7 @@ def update_entry(
             raise Invalid(
                 f"The {field} of a {kind} cannot be changed; delete it and create it again."
             )
+    workspaces.touch(session, entry.project_version_id)  # before a new name is checked
     if fields.get("name") is not None:
         name = _check(kind, fields["name"], None)
         _refuse_duplicate(
@@ -145,7 +146,6 @@ def update_entry(
     if fields.get("is_html") is not None:
         entry.is_html = bool(fields["is_html"])
     entry.modified_at = utcnow()
-    workspaces.touch(session, entry.project_version_id)
     session.flush()
     return entry
 

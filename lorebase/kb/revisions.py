@@ -15,8 +15,10 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
+    Article,
     ArticleRevision,
     ArticleTranslation,
+    Category,
     CategoryRevision,
     CategoryTranslation,
     utcnow,
@@ -63,22 +65,15 @@ def translation_status(translation: ArticleTranslation | CategoryTranslation) ->
     return revision_status(translation.latest_version, translation.public_version)
 
 
-def lock(session: Session, tr: ArticleTranslation | CategoryTranslation) -> None:
-    """Hold the translation's row until commit and read it afresh.
-
-    Every change to an item's revisions in one language (save, fork, publish, delete, the
-    search rows) decides on `public_version` and `latest_version`: two writers that both
-    decide on what they read before either committed would, on PostgreSQL, give two revisions
-    one number or edit a revision another writer has just published. With the row held, the
-    second writer waits and decides on the first one's result. (SQLite writers are already
-    one at a time: `BEGIN IMMEDIATE`, lorebase.db.engine; FOR UPDATE is not rendered there.)
-    Pending changes are flushed first: a refresh would otherwise drop them."""
-    session.flush()
-    session.refresh(tr, with_for_update=True)
-
-
 class RevisionStore(Generic[Tr, Rev]):
-    def __init__(self, translation_model: type[Tr], revision_model: type[Rev], owner: str):
+    def __init__(
+        self,
+        item_model: type[Article | Category],
+        translation_model: type[Tr],
+        revision_model: type[Rev],
+        owner: str,
+    ):
+        self.item_model = item_model
         self.translation_model: type[Tr] = translation_model
         self.revision_model: type[Rev] = revision_model
         self.owner = owner  # name of the foreign-key column: article_id / category_id
@@ -95,6 +90,32 @@ class RevisionStore(Generic[Tr, Rev]):
 
     def _owner_of(self, model: type[Any]) -> Any:
         return getattr(model, self.owner)
+
+    def lock_item(self, session: Session, owner_id: str) -> None:
+        """Hold the item's row (article or category) until commit.
+
+        Every change to an item's revisions (save, fork, publish, delete, a new language, the
+        search rows) decides on what it reads of the translation — `public_version`,
+        `latest_version`, whether the language exists yet. Two writers that both decided on
+        what they read before either committed would, on PostgreSQL, give two revisions one
+        number, edit a revision the other had just published, or both start one language.
+        Holding the item's row makes the second writer wait and read the first one's result.
+        The API's writers hold their workspace already (`workspaces.touch`, taken first), so
+        this is the store's own guarantee for any caller, in the one lock order: workspace,
+        item, never a translation first. `FOR NO KEY UPDATE` (key_share) does not wait for
+        transactions that merely insert rows pointing at the item. SQLite writers are one at
+        a time already (`BEGIN IMMEDIATE`, lorebase.db.engine); FOR UPDATE is not rendered
+        there. Pending changes are flushed first, as the item's own update takes the row."""
+        session.flush()
+        model = self.item_model
+        session.execute(
+            select(model.id).where(model.id == owner_id).with_for_update(key_share=True)
+        )
+
+    def lock(self, session: Session, tr: Tr) -> None:
+        """`lock_item`, then the translation read afresh (what another writer committed)."""
+        self.lock_item(session, getattr(tr, self.owner))
+        session.refresh(tr)
 
     def translation(self, session: Session, owner_id: str, lang: str) -> Tr | None:
         params = {"owner_id": owner_id, "lang": lang}
@@ -160,7 +181,7 @@ class RevisionStore(Generic[Tr, Rev]):
         author_id: str | None,
     ) -> Rev:
         """Apply `changes` to a revision; a published revision is never edited in place."""
-        lock(session, tr)
+        self.lock(session, tr)
         owner_id = getattr(tr, self.owner)
         target = version_number or tr.latest_version
         rev = self.revision(session, owner_id, tr.language_code, target)
@@ -177,7 +198,7 @@ class RevisionStore(Generic[Tr, Rev]):
         return rev
 
     def fork(self, session: Session, tr: Tr, version_number: int, author_id: str | None) -> Rev:
-        lock(session, tr)
+        self.lock(session, tr)
         owner_id = getattr(tr, self.owner)
         rev = self.revision(session, owner_id, tr.language_code, version_number)
         if rev is None:
@@ -185,8 +206,8 @@ class RevisionStore(Generic[Tr, Rev]):
         return self._copy(session, tr, rev, author_id)
 
     def _copy(self, session: Session, tr: Tr, source: Rev, author_id: str | None) -> Rev:
-        """A new draft revision from `source`; the caller holds the translation's lock, so the
-        next number is the locked row's `latest_version + 1`."""
+        """A new draft revision from `source`; the caller holds the item's lock (`lock`), so the
+        next number is `latest_version + 1` as just read."""
         now = utcnow()
         number = tr.latest_version + 1
         copy = self.revision_model(
@@ -210,7 +231,7 @@ class RevisionStore(Generic[Tr, Rev]):
         return copy
 
     def publish(self, session: Session, tr: Tr, version_number: int, message: str | None) -> Rev:
-        lock(session, tr)
+        self.lock(session, tr)
         owner_id = getattr(tr, self.owner)
         rev = self.revision(session, owner_id, tr.language_code, version_number)
         if rev is None:
@@ -226,7 +247,7 @@ class RevisionStore(Generic[Tr, Rev]):
         return rev
 
     def delete_revision(self, session: Session, tr: Tr, version_number: int) -> None:
-        lock(session, tr)
+        self.lock(session, tr)
         owner_id = getattr(tr, self.owner)
         rev = self.revision(session, owner_id, tr.language_code, version_number)
         if rev is None:
@@ -293,8 +314,8 @@ class RevisionStore(Generic[Tr, Rev]):
 
 
 article_revisions: RevisionStore[ArticleTranslation, ArticleRevision] = RevisionStore(
-    ArticleTranslation, ArticleRevision, "article_id"
+    Article, ArticleTranslation, ArticleRevision, "article_id"
 )
 category_revisions: RevisionStore[CategoryTranslation, CategoryRevision] = RevisionStore(
-    CategoryTranslation, CategoryRevision, "category_id"
+    Category, CategoryTranslation, CategoryRevision, "category_id"
 )

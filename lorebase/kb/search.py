@@ -10,7 +10,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import Article, ArticleTranslation, SearchEntry
-from lorebase.kb.revisions import article_revisions, lock
+from lorebase.kb.revisions import article_revisions
 
 # The text search configuration of migration 0005: 'simple' with accents folded.
 PG_CONFIG = "lorebase_search"
@@ -30,9 +30,9 @@ def plain_text(body: str | None) -> str:
 
 def index_article_language(session: Session, article: Article, tr: ArticleTranslation) -> None:
     """Refresh the latest and published search rows of one article language."""
-    # Under the translation's lock: two transactions that each delete and insert the rows
-    # would otherwise both insert (neither sees the other's new rows).
-    lock(session, tr)
+    # Under the article's lock: two transactions that each delete and insert the rows would
+    # otherwise both insert (neither sees the other's new rows).
+    article_revisions.lock(session, tr)
     session.execute(
         delete(SearchEntry).where(
             SearchEntry.article_id == article.id, SearchEntry.language_code == tr.language_code

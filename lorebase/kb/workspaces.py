@@ -100,7 +100,15 @@ def get_workspace(
 
 
 def touch(session: Session, workspace_id: str) -> None:
-    """Record that the workspace's content changed (invalidates cached trees everywhere)."""
+    """Record that the workspace's content changed (invalidates cached trees everywhere).
+
+    The UPDATE also holds the workspace's row until commit, and every writer of a workspace
+    touches it first, before it reads what it will decide on (`articles.locate_for_write`,
+    `categories.locate_for_write`, the creators, merge codes, imports into an existing
+    workspace). So on PostgreSQL the writers of one workspace go one after the other, as
+    SQLite's do anyway: a slug, a merge-code name or the next position is chosen knowing
+    what the previous writer chose, and rows are always taken in one order — the workspace,
+    then its items — so two writers never wait for each other (no deadlock)."""
     session.execute(
         update(ProjectVersion)
         .where(ProjectVersion.id == workspace_id)

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lorebase.api.limits import UploadTooLarge
@@ -177,6 +177,18 @@ def install(app: FastAPI) -> None:
     async def _unstorable(request: Request, exc: Exception) -> Response:
         log.warning("unstorable value on %s %s: %s", request.method, request.url.path, exc)
         return fail(400, unstorable_description(exc))
+
+    @app.exception_handler(IntegrityError)
+    @app.exception_handler(OperationalError)
+    @_v2_only
+    async def _database(request: Request, exc: Exception) -> Response:
+        if v3_errors.is_write_conflict(exc):
+            log.warning("write conflict on %s %s: %s", request.method, request.url.path, exc)
+            return fail(409, v3_errors.WRITE_CONFLICT)
+        if v3_errors.is_database_busy(exc):
+            log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+            return fail(503, v3_errors.DATABASE_BUSY, v3_errors.BUSY_RETRY_AFTER)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     @_v2_only

@@ -32,6 +32,7 @@ PROBLEMS: dict[int, tuple[str, str, str]] = {
     422: ("validation-error", "Unprocessable Entity.", "VALIDATION_ERROR"),
     429: ("too-many-requests", "Too Many Requests.", "TOO_MANY_REQUESTS"),
     500: ("internal-error", "Internal Server Error.", "INTERNAL_SERVER_ERROR"),
+    503: ("service-unavailable", "Service Unavailable.", "SERVICE_UNAVAILABLE"),
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lorebase.api.limits import UploadTooLarge
@@ -21,6 +21,38 @@ log = logging.getLogger("lorebase.api")
 PREFIX = "/v3/"
 # v3 answers a rule broken by a well-formed request with 422, not v2's 400.
 STATUS_OF: dict[type[KbError], int] = {Invalid: 422, NotFound: 404, Conflict: 409, Forbidden: 403}
+
+
+# A write that met another request's change of the same rows at the same moment: a unique key
+# taken in between, or PostgreSQL's serialization failure (40001) or deadlock (40P01). Lorebase
+# orders its writes so that none is expected (lorebase.kb.revisions.RevisionStore.lock_item);
+# should one happen, the client gets a conflict it can retry rather than a 500, and the log
+# keeps the database's own message.
+WRITE_CONFLICT = (
+    "Another request changed the same item at the same moment; nothing of this request was "
+    "applied. Send it again."
+)
+_CONFLICT_STATES = frozenset({"40001", "40P01"})
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and state in _CONFLICT_STATES
+
+
+# SQLite's answer once a writer has waited `busy_timeout` (30 s, lorebase.db.engine) for the
+# write lock: the server is overloaded with writes, the request was not applied.
+DATABASE_BUSY = (
+    "The database is busy with other writes; nothing of this request was applied. Send it "
+    "again in a moment."
+)
+BUSY_RETRY_AFTER = {"Retry-After": "1"}
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
 def is_v3(request: Request) -> bool:
@@ -92,6 +124,12 @@ def problem_for(request: Request, exc: Exception) -> Response:
     if isinstance(exc, OverflowError | DataError):
         log.warning("unstorable value on %s %s: %s", request.method, instance, exc)
         return problem(422, "A value in the request cannot be stored.", instance=instance)
+    if is_write_conflict(exc):
+        log.warning("write conflict on %s %s: %s", request.method, instance, exc)
+        return problem(409, WRITE_CONFLICT, instance=instance)
+    if is_database_busy(exc):
+        log.warning("database busy on %s %s: %s", request.method, instance, exc)
+        return problem(503, DATABASE_BUSY, instance=instance, headers=BUSY_RETRY_AFTER)
     if isinstance(exc, StarletteHTTPException):
         if exc.status_code == 404:
             detail = f"No API route matches {request.method} {instance}."

@@ -162,6 +162,9 @@ def import_export(
     targets = [_target(session, project_id, ws) for ws in archive.workspaces]
     for ws in archive.workspaces:
         _check_texts(ws)
+    for target in targets:
+        if not target.created:  # an existing workspace is taken first, as by every writer
+            workspaces.touch(session, target.workspace.id)
     try:
         media_urls = _import_media(
             session, project_id, opened, blobs, base_url, user_id, log, media_seed
@@ -185,8 +188,6 @@ def import_export(
             builder.workspace(session, ws, target, rows)
             log.languages.update(target.codes.values())
         rows.flush(session)
-        for target in targets:
-            workspaces.touch(session, target.workspace.id)
         session.flush()
         if progress is not None:
             progress(total, total)  # may stop the import (worker shutting down)

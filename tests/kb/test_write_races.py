@@ -1,8 +1,8 @@
-"""Two writers of one article language at once, on a real database: the second writer must
-decide on what the first one committed, never on what it read before. Each test holds the
-first writer's transaction open, lets the second one start and wait for it, then commits the
-first: on PostgreSQL the second waits for the translation's row lock (seen in `pg_locks`), on
-SQLite for the write lock of `BEGIN IMMEDIATE`."""
+"""Two writers of one workspace at once, on a real database: the second writer must decide on
+what the first one committed, never on what it read before. Each test holds the first writer's
+transaction open, lets the second one start and wait for it, then commits the first: on
+PostgreSQL the second waits for a row lock (seen in `pg_locks`: the workspace's, which every
+writer takes first, see `workspaces.touch`), on SQLite for the write lock of `BEGIN IMMEDIATE`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lorebase.db.engine import make_engine, make_session_factory, transaction
 from lorebase.db.models import SearchEntry
-from lorebase.kb import articles
+from lorebase.kb import articles, merge_codes, workspaces
 from lorebase.kb.errors import Invalid
 from lorebase.kb.revisions import article_revisions
 
@@ -226,3 +226,71 @@ def test_search_rows_written_by_two_writers_at_once_are_not_doubled(
             select(SearchEntry.kind).where(SearchEntry.article_id == article_id)
         ).all()
     assert sorted(rows) == ["latest", "published"]
+
+
+def test_two_writers_starting_one_new_language_make_one_translation(
+    project: Any, published_with_draft: str, first_writer: Session
+) -> None:
+    article_id = published_with_draft
+    with project.session() as session:
+        workspaces.add_language(session, project.workspace_id, "fr")
+
+    def translate(content: str) -> Callable[[Session], int]:
+        def work(session: Session) -> int:
+            _, _, rev = articles.update_article(
+                session, project.project_id, article_id, "fr", fields={"content": content}
+            )
+            return rev.version_number
+
+        return work
+
+    assert translate("premier")(first_writer) == 1
+    second = SecondWriter(project, translate("second"))
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+
+    # The second writer found French started and edited its draft, as it would one later.
+    assert second.finish() == 1
+    with project.session() as session:
+        revisions = article_revisions.revisions(session, article_id, "fr")
+        assert [(r.version_number, r.content) for r in revisions] == [(1, "second")]
+
+
+def test_two_articles_created_at_once_with_one_title_get_two_slugs(
+    project: Any, first_writer: Session
+) -> None:
+    def create(session: Session) -> str:
+        _, tr = articles.create_article(
+            session,
+            project.project_id,
+            title="Same title",
+            project_version_id=project.workspace_id,
+            user_id=project.owner_id,
+        )
+        return str(tr.slug)
+
+    assert create(first_writer) == "same-title"
+    second = SecondWriter(project, create)
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+
+    assert second.finish() == "same-title-1"
+
+
+def test_a_variable_created_twice_at_once_is_refused_the_second_time(
+    project: Any, first_writer: Session
+) -> None:
+    def create(session: Session) -> str:
+        fields = {"project_version_id": project.workspace_id, "name": "product", "value": "x"}
+        return str(merge_codes.create_entry(session, project.project_id, "variable", fields).id)
+
+    create(first_writer)
+    second = SecondWriter(project, create)
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+
+    with pytest.raises(Invalid, match="A variable named product already exists"):
+        second.finish()
