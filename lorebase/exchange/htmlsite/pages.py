@@ -31,7 +31,10 @@ TEMPLATES = jinja2.Environment(
 _TOC_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-_HREF = re.compile(r'href="([^"]*)"')
+# The href of <a> tags only: the same characters in text or in a code sample (where the
+# sanitiser leaves '"' unescaped) stay as the author wrote them. The sanitiser escapes '<' and
+# '>' inside attribute values, so `[^>]*` cannot leave the tag.
+_HREF = re.compile(r'(<a\s(?:[^>]*?\s)?href=")([^"]*)"')
 # The path segments after which Document360 site links name a page by its slug.
 _SITE_LINK_SEGMENTS = ("docs", "category")
 # Search words: two or more word characters, or one that is not ASCII (a CJK character is a
@@ -148,9 +151,9 @@ def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
         return body
 
     def replace(match: re.Match[str]) -> str:
-        if "docs/" not in match.group(1) and "category/" not in match.group(1):
+        if "docs/" not in match.group(2) and "category/" not in match.group(2):
             return match.group(0)  # the usual link, to elsewhere: decided without parsing
-        url = html.unescape(match.group(1))
+        url = html.unescape(match.group(2))
         parts = urlsplit(url)
         segments = [s for s in unquote(parts.path).split("/") if s]
         if len(segments) < 2 or not any(s in _SITE_LINK_SEGMENTS for s in segments[:-1]):
@@ -159,7 +162,7 @@ def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
         if name is None:
             return match.group(0)
         fragment = f"#{parts.fragment}" if parts.fragment else ""
-        return f'href="{html.escape(name + fragment)}"'
+        return f'{match.group(1)}{html.escape(name + fragment)}"'
 
     return _HREF.sub(replace, body)
 
