@@ -15,6 +15,7 @@ are left to each format, which knows its page names.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -32,6 +33,11 @@ from lorebase.render import MergeCodeValues
 
 # Lorebase media URLs: absolute, or root-relative `/media/...` (not inside a longer path).
 MEDIA_URL = re.compile(r"""https?://[^\s"'<>()\[\]]+|(?<![\w.~/-])/media/[^\s"'<>()\[\]]+""")
+# In sanitised HTML: a start tag, and its href/src values. The sanitiser quotes every attribute
+# with '"' and escapes '<' and '>' inside values, so a tag ends at the first '>', and text or
+# code that shows a tag is escaped ('&lt;img src=…') and never matches.
+_START_TAG = re.compile(r"<[a-zA-Z][^>]*>")
+_LINK_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)"')
 
 
 class MediaLinks:
@@ -51,13 +57,30 @@ class MediaLinks:
             return body
 
         def replace(match: re.Match[str]) -> str:
-            url = match.group(0)
-            path = self.sources.get(unquote(urlsplit(url).path).lower())
-            if path is None:
-                return url
-            return f"{up}{self.media_dir}/{quote(path, safe='/')}"
+            return self._local(match.group(0), up) or match.group(0)
 
         return MEDIA_URL.sub(replace, body)
+
+    def rewrite_html(self, body: str, up: str) -> str:
+        """`rewrite` for sanitised HTML: only the href and src of tags, so that a media URL an
+        author shows in text or in a code sample stays as written."""
+        if not self.sources:
+            return body
+
+        def attribute(match: re.Match[str]) -> str:
+            local = self._local(html.unescape(match.group(2)), up)
+            return f'{match.group(1)}{html.escape(local)}"' if local else match.group(0)
+
+        def tag(match: re.Match[str]) -> str:
+            return _LINK_ATTRIBUTE.sub(attribute, match.group(0))
+
+        return _START_TAG.sub(tag, body)
+
+    def _local(self, url: str, up: str) -> str | None:
+        path = self.sources.get(unquote(urlsplit(url).path).lower())
+        if path is None:
+            return None
+        return f"{up}{self.media_dir}/{quote(path, safe='/')}"
 
 
 @dataclass
@@ -162,7 +185,7 @@ def published_sources(
         .where(kind.owner.in_(ids), model.language_code.in_(langs), model.public_version > 0)
     )
     found: dict[str, dict[str, PageSource]] = defaultdict(dict)
-    for owner_id, code, name, slug, description, rev_title, content, html, created in rows:
+    for owner_id, code, name, slug, description, rev_title, content, html_content, created in rows:
         # The title published with that revision, as the site shows it.
         found[owner_id][code] = PageSource(
             owner_id,
@@ -172,7 +195,7 @@ def published_sources(
             description,
             content_types[owner_id],
             content,
-            html,
+            html_content,
             created,
         )
     for item_id in ids:

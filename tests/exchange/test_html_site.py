@@ -253,6 +253,19 @@ def test_media_are_copied_and_linked_relatively_unless_excluded(project):
     assert "http://kb.example/media/" in text(excluded, "v1/en/pictures.html")
 
 
+def test_a_media_url_shown_in_text_or_code_stays_as_written(project):
+    url = drive_file(project, "logo.png", PNG)
+    body = f'![logo]({url})\n\nEmbed it with `<img src="{url}">` or the address {url}.'
+    published(project, category(project, "Media"), "Pictures", body)
+
+    page = text(site(project, blobs=project.client.app.state.runtime.blobs), "v1/en/pictures.html")
+
+    assert '<img src="../../media/Images/logo.png" alt="logo">' in page
+    assert f'<code>&lt;img src="{url}"&gt;</code>' in page
+    # The autolink's target is the copy in the ZIP; its text is the address as written.
+    assert f'<a href="../../media/Images/logo.png" rel="noopener noreferrer">{url}</a>' in page
+
+
 def test_each_language_has_its_folder_and_a_switcher(project):
     guides = category(project, "Guides")
     both = published(project, guides, "Install", "English body")

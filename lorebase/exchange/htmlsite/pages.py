@@ -135,7 +135,7 @@ def warm_up() -> None:
 def page_body(body: str, context: LanguageContext) -> str:
     """The rendered body as the site shows it: media and page links made relative, code
     highlighted, tables scrollable."""
-    body = context.links.rewrite(body, UP)
+    body = context.links.rewrite_html(body, UP)
     body = _rewrite_page_links(body, context.by_slug)
     body = highlight_code(body)
     if "<table" in body:

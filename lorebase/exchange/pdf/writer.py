@@ -253,7 +253,7 @@ def write_pdf_zip(
                         batch, renderer.published(batch, plan.langs, kind), strict=True
                     ):
                         for page in by_lang.values():
-                            page.html = highlight_code(links.rewrite(page.html, ""))
+                            page.html = highlight_code(links.rewrite_html(page.html, ""))
                         found[item.id] = by_lang
                         tick()
             for code in plan.langs:
