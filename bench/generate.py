@@ -60,7 +60,7 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-_EN = {
+ENGLISH_WORDS = {
     "nouns": _words(
         "account api token webhook workspace category article project version release "
         "integration dashboard report invoice user team role permission backup export import "
@@ -119,7 +119,7 @@ _EN = {
     ),
     "note": "Note",
 }
-_FR = {
+FRENCH_WORDS = {
     "nouns": _words(
         "compte jeton espace catégorie article projet version intégration tableau rapport "
         "facture utilisateur équipe rôle permission sauvegarde modèle thème domaine certificat "
@@ -151,7 +151,7 @@ _FR = {
 }
 
 
-class _Writer:
+class TextWriter:
     """Markdown in the shape authors write: headings, paragraphs, lists, code, tables.
 
     Bodies are assembled from pools of pre-written blocks so that 10,000 of them take a
@@ -355,7 +355,10 @@ class _Builder:
         self.workspace_id = workspace_id
         self.owner_id = owner_id
         self.article_bytes = article_bytes
-        self.writers = {"en": _Writer(rng, _EN), SECOND_LANGUAGE: _Writer(rng, _FR)}
+        self.writers = {
+            "en": TextWriter(rng, ENGLISH_WORDS),
+            SECOND_LANGUAGE: TextWriter(rng, FRENCH_WORDS),
+        }
         self.slugs = {"category": _Slugs(), "article": _Slugs()}
         self.rows = _Rows()
         self.start = datetime.now(UTC) - timedelta(days=365)

@@ -38,7 +38,7 @@ REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
 @contextmanager
-def _environment(**values: str) -> Iterator[None]:
+def environment(**values: str) -> Iterator[None]:
     """The server inherits the environment (bench.reads.running_server copies it)."""
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
@@ -57,7 +57,7 @@ def measure(
 ) -> Phase:
     paths = [f"/v2/Articles/{i}/en" for i in ws.article_ids]
     headers = {"api_token": ws.admin_token}
-    with _environment(LOREBASE_WORKERS="0", **env), running_server(url, data, "cli") as server:
+    with environment(LOREBASE_WORKERS="0", **env), running_server(url, data, "cli") as server:
         return load_phase(
             server,
             " ".join(f"{k}={v}" for k, v in env.items()),
