@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimits,
         max_bytes=settings.max_body_bytes,
         max_depth=settings.max_json_depth,
+        client_timeout=settings.client_timeout,
         # An import ZIP may be as large as the import cap, plus the multipart framing.
         max_upload_bytes=max(settings.import_max_bytes, DRIVE_UPLOAD_BYTES) + (1 << 20),
     )

@@ -40,6 +40,7 @@ from lorebase.db.models import Job, new_id
 from lorebase.jobs import queue
 from lorebase.kb import workspaces
 from lorebase.kb.errors import KbError
+from lorebase.serving import protocol_with_head_timeout
 from lorebase.settings import Settings
 
 if TYPE_CHECKING:
@@ -131,6 +132,7 @@ def serve(
         port=settings.port,
         log_level="warning",
         timeout_keep_alive=5,
+        http=protocol_with_head_timeout(settings.client_timeout),
     )
 
 

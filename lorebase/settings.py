@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # JSON nested deeper than this is refused: nothing Document360 accepts comes close.
     max_json_depth: int = Field(default=32, ge=4, le=1000)
+    # Seconds a client may take to send a request's head, and between two pieces of its body;
+    # slower clients get a 408 and lose the connection (slowloris).
+    client_timeout: float = Field(default=30.0, gt=0, le=3600)
     # Base of the public article URLs the API reports (`url` fields); defaults to this server.
     public_base_url: str = ""
     # Where exports, imports and media go: "" = a folder inside data_dir, file:///path, or

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lorebase.api.v2.envelope import dumps, error_body
@@ -44,26 +46,59 @@ def _with_json_content_type(scope: Scope) -> list[tuple[bytes, bytes]]:
 DRIVE_UPLOAD_BYTES = 40 * 1024 * 1024
 
 
-class UploadTooLarge(Exception):
-    """A streamed multipart upload went past its cap; mapped to a 400 by the error handlers."""
+# The two refusals below are raised while a route's body is being read. They are HTTP
+# exceptions so that FastAPI lets them through: it turns any other exception raised while it
+# parses a form into "There was an error parsing the body".
+
+
+class UploadTooLarge(HTTPException):
+    """A streamed multipart upload went past its cap; shaped by the error handlers."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"The upload exceeds {limit} bytes.")
+        super().__init__(413, f"The upload exceeds {limit} bytes.")
         self.limit = limit
+
+
+class BodyTooSlow(HTTPException):
+    """No piece of a request body arrived for `seconds`; shaped by the error handlers."""
+
+    def __init__(self, seconds: float) -> None:
+        detail = f"The request body stopped arriving: nothing came for {seconds:g} seconds."
+        super().__init__(408, detail)
+        self.seconds = seconds
+
+
+# A 408 ends the connection: the rest of the body may still be on its way.
+CLOSE = [(b"connection", b"close")]
 
 
 class BodyLimits:
     """JSON bodies are read whole (they are small) and checked before any route sees them;
     multipart uploads (Drive files, import ZIPs) stream through to the route, counted
-    against `max_upload_bytes` as they arrive, so a large file never sits in memory."""
+    against `max_upload_bytes` as they arrive, so a large file never sits in memory. Each
+    piece of a body must arrive within `client_timeout` seconds of the one before (a client
+    that stalls half-way would otherwise hold its request open for ever)."""
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, max_depth: int, max_upload_bytes: int
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_depth: int,
+        max_upload_bytes: int,
+        client_timeout: float,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.max_upload_bytes = max_upload_bytes
+        self.client_timeout = client_timeout
+
+    async def _next_piece(self, receive: Receive) -> Message:
+        try:
+            return await asyncio.wait_for(receive(), self.client_timeout)
+        except TimeoutError:
+            raise BodyTooSlow(self.client_timeout) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -80,7 +115,11 @@ class BodyLimits:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await self._next_piece(receive)
+            except BodyTooSlow as slow:
+                await send_error(scope, send, 408, slow.detail, CLOSE)
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -125,7 +164,7 @@ class BodyLimits:
 
         async def counted() -> Message:
             nonlocal size
-            message = await receive()
+            message = await self._next_piece(receive)
             size += len(message.get("body", b""))
             if size > limit:
                 raise UploadTooLarge(limit)

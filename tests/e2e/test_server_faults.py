@@ -3,14 +3,18 @@ slow clients. Real processes, real sockets, both databases."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.test_live_server import Server, server  # noqa: F401
@@ -104,3 +108,117 @@ def test_slow_clients_do_not_block_other_requests(server: Any):  # noqa: F811
             connection.close()
 
     assert [a.status_code for a in answers] == [200] * 5
+
+
+# --- timeouts on slow clients (LOREBASE_CLIENT_TIMEOUT) ---------------------------------------
+
+CLIENT_TIMEOUT = 1
+# How long a test waits for the server's answer: a hang guard, far above CLIENT_TIMEOUT.
+PATIENCE = 30
+
+
+@pytest.fixture
+def impatient(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Server]:
+    monkeypatch.setenv("LOREBASE_CLIENT_TIMEOUT", str(CLIENT_TIMEOUT))
+    running = Server(tmp_path / "data", database_url)
+    yield running
+    running.stop()
+
+
+def _connect(running: Server) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", running.port))
+    connection.settimeout(PATIENCE)
+    return connection
+
+
+def _read_until_closed(connection: socket.socket) -> bytes:
+    received = b""
+    while chunk := connection.recv(65536):
+        received += chunk
+    return received
+
+
+def _answer(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def test_a_client_that_stalls_in_the_middle_of_a_head_gets_408_and_loses_the_connection(
+    impatient: Server,
+) -> None:
+    with _connect(impatient) as connection:
+        connection.sendall(b"GET /v2/ProjectVersions HTTP/1.1\r\nHost: x\r\napi_tok")
+        status, headers, body = _answer(_read_until_closed(connection))
+
+    assert (status, headers["connection"]) == (408, "close")
+    assert body == b"The request head did not arrive in time.\n"
+
+
+def test_a_connection_that_sends_nothing_is_closed(impatient: Server) -> None:
+    with _connect(impatient) as connection:
+        status, _, _ = _answer(_read_until_closed(connection))
+
+    assert status == 408
+
+
+def test_a_slow_but_steady_client_is_served_and_kept_alive(impatient: Server) -> None:
+    head = (
+        f"GET /v2/ProjectVersions HTTP/1.1\r\nHost: x\r\napi_token: {impatient.token}\r\n\r\n"
+    ).encode()
+    with _connect(impatient) as connection:
+        for _ in range(2):  # two requests on one connection
+            for piece in (head[:10], head[10:30], head[30:]):
+                connection.sendall(piece)
+                time.sleep(CLIENT_TIMEOUT / 4)  # each head takes ~3/4 of the deadline
+            answer = connection.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_a_json_body_that_stops_arriving_gets_408_in_the_versions_shape(
+    impatient: Server, version: str
+) -> None:
+    path = "/v2/Categories" if version == "v2" else f"/v3/projects/{uuid.uuid4()}/exports"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\napi_token: {impatient.token}\r\n"
+        f"Authorization: Bearer {impatient.token}\r\n"
+        "content-type: application/json\r\ncontent-length: 100\r\n\r\n"
+    )
+    with _connect(impatient) as connection:
+        connection.sendall(head.encode() + b'{"name": "Half')
+        status, headers, body = _answer(_read_until_closed(connection))
+
+    assert (status, headers["connection"]) == (408, "close")
+    detail = f"The request body stopped arriving: nothing came for {CLIENT_TIMEOUT} seconds."
+    if version == "v2":
+        assert [e["description"] for e in json.loads(body)["errors"]] == [detail]
+    else:
+        assert headers["content-type"] == "application/problem+json"
+        assert json.loads(body)["detail"] == detail
+
+
+def test_an_upload_that_stops_arriving_gets_408(impatient: Server) -> None:
+    boundary = "lorebase-test"
+    part = (
+        (
+            f'--{boundary}\r\ncontent-disposition: form-data; name="files"; '
+            f'filename="big.png"\r\ncontent-type: image/png\r\n\r\n'
+        ).encode()
+        + b"\x89PNG"
+        + b"x" * 1000
+    )
+    head = (
+        f"POST /v2/Drive/Folders/Files HTTP/1.1\r\nHost: x\r\napi_token: {impatient.token}\r\n"
+        f"content-type: multipart/form-data; boundary={boundary}\r\n"
+        f"content-length: {len(part) + 100_000}\r\n\r\n"
+    ).encode()
+    with _connect(impatient) as connection:
+        connection.sendall(head + part)
+        status, headers, body = _answer(_read_until_closed(connection))
+
+    assert (status, headers.get("connection")) == (408, "close"), (status, headers, body)
+    assert json.loads(body)["success"] is False

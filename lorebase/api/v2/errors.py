@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lorebase.api.limits import UploadTooLarge
+from lorebase.api.limits import BodyTooSlow, UploadTooLarge
 from lorebase.api.v2.envelope import fail
 from lorebase.api.v3 import errors as v3_errors
 from lorebase.kb.errors import Conflict, Forbidden, Invalid, KbError, NotFound
@@ -162,6 +162,11 @@ def install(app: FastAPI) -> None:
     @_v2_only
     async def _upload(_request: Request, exc: UploadTooLarge) -> Response:
         return fail(400, f"The upload exceeds {exc.limit} bytes.")
+
+    @app.exception_handler(BodyTooSlow)
+    @_v2_only
+    async def _slow(_request: Request, exc: BodyTooSlow) -> Response:
+        return fail(408, exc.detail, {"Connection": "close"})
 
     @app.exception_handler(RequestValidationError)
     @_v2_only

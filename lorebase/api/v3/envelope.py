@@ -27,6 +27,7 @@ PROBLEMS: dict[int, tuple[str, str, str]] = {
     403: ("forbidden", "Forbidden.", "FORBIDDEN"),
     404: ("not-found", "Not Found.", "RESOURCE_NOT_FOUND"),
     405: ("method-not-allowed", "Method Not Allowed.", "METHOD_NOT_ALLOWED"),
+    408: ("request-timeout", "Request Timeout.", "REQUEST_TIMEOUT"),
     409: ("conflict", "Conflict.", "CONFLICT"),
     413: ("payload-too-large", "Payload Too Large.", "PAYLOAD_TOO_LARGE"),
     422: ("validation-error", "Unprocessable Entity.", "VALIDATION_ERROR"),

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lorebase.api.limits import UploadTooLarge
+from lorebase.api.limits import BodyTooSlow, UploadTooLarge
 from lorebase.api.v3.envelope import problem
 from lorebase.kb.errors import Conflict, Forbidden, Invalid, KbError, NotFound
 
@@ -121,6 +121,8 @@ def problem_for(request: Request, exc: Exception) -> Response:
         return _validation(request, exc)
     if isinstance(exc, UploadTooLarge):
         return problem(413, f"The upload exceeds {exc.limit} bytes.", instance=instance)
+    if isinstance(exc, BodyTooSlow):
+        return problem(408, exc.detail, instance=instance, headers={"Connection": "close"})
     if isinstance(exc, OverflowError | DataError):
         log.warning("unstorable value on %s %s: %s", request.method, instance, exc)
         return problem(422, "A value in the request cannot be stored.", instance=instance)
