@@ -34,8 +34,13 @@ VERSION_TYPES = {0: "KnowledgeBase", 1: "ApiDocumentation"}
 ACTIVE = 0
 
 
+# The page number is echoed back in `pagination`; unbounded, a huge one broke the JSON encoder
+# (a 500 schemathesis found: page=7e28). Document360's page is a .NET int.
+MAX_PAGE = 2**31 - 1
+
+
 def page_request(
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(min_length=1)] = None,
     include_total_count: bool = False,

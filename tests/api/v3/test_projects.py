@@ -137,6 +137,7 @@ def test_cursor_walks_every_page_and_reports_page_zero(project):
     ("params", "field"),
     [
         ({"page": 0}, "page"),
+        ({"page": 70687473028509460254026629120}, "page"),
         ({"page_size": 0}, "page_size"),
         ({"page_size": 101}, "page_size"),
         ({"page": "two"}, "page"),
