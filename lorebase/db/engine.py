@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -26,13 +29,13 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT},
             **pool_args,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's implicit transaction handling skips BEGIN before some statements and
         # breaks SAVEPOINT; SQLAlchemy's documented recipe is to issue BEGIN ourselves.
-        event.listen(engine, "begin", _sqlite_begin)
+        _WriterQueue().attach(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **pool_args)
 
@@ -43,18 +46,69 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # Writers take the write lock up front: two deferred transactions that both read and then
-    # write would deadlock, and SQLite answers that with an immediate "database is locked"
-    # instead of waiting. Readers keep plain BEGIN so they never queue behind writers (WAL).
-    if connection.get_execution_options().get("lorebase_writer"):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql("BEGIN")
+# Seconds a writer waits for SQLite's write lock (PRAGMA busy_timeout above, in ms).
+BUSY_TIMEOUT = 30.0
+_QUEUED = "lorebase_writer_queue"
+
+
+class _WriterQueue:
+    """One engine's writers take SQLite's write lock one at a time, in the order they came.
+
+    Writers take the write lock up front (`BEGIN IMMEDIATE`): two deferred transactions that
+    both read and then write would deadlock, and SQLite answers that with an immediate
+    "database is locked" instead of waiting. Readers keep plain BEGIN so they never queue
+    behind writers (WAL). A writer that finds the lock taken is left to SQLite's busy handler,
+    which polls with growing sleeps (up to 100 ms): the writers that came last poll fastest
+    and get through first, and under 32 clients some waited 10 s or more. So the writers of
+    this process first queue on a lock of their own, which wakes them as soon as it is free;
+    only writers of other processes (workers) still meet at SQLite's lock. The lock is held
+    from BEGIN to COMMIT or ROLLBACK, and given back, whatever happens, when the connection
+    goes back to the pool or is invalidated.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def attach(self, engine: Engine) -> None:
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine, "commit", self._end)
+        event.listen(engine, "rollback", self._end)
+        event.listen(engine.pool, "checkin", self._returned)
+        event.listen(engine.pool, "invalidate", self._invalidated)
+
+    def _begin(self, connection: Connection) -> None:
+        if not connection.get_execution_options().get("lorebase_writer"):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        connection.info[_QUEUED] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._give_back(connection.info)
+            raise
+
+    def _end(self, connection: Connection) -> None:
+        if connection.invalidated:
+            return  # given back by the pool's "invalidate" event; `info` is out of reach now
+        self._give_back(connection.info)
+
+    def _returned(self, _dbapi_connection: Any, record: Any) -> None:
+        self._give_back(record.info)
+
+    def _invalidated(self, _dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        self._give_back(record.info)
+
+    def _give_back(self, info: dict[Any, Any]) -> None:
+        if info.pop(_QUEUED, False):
+            self._lock.release()
 
 
 def make_session_factory(engine: Engine, *, writer: bool = True) -> sessionmaker[Session]:
