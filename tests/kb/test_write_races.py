@@ -95,6 +95,29 @@ class SecondWriter(threading.Thread):
         return self.result
 
 
+def waited_for(project: Any, first_writer: Session, work: Callable[[Session], Any]) -> Any:
+    """Runs `work` as a second writer while `first_writer`'s transaction is open, commits the
+    first once the second is seen waiting, and returns what `work` returned (or raises what
+    it raised)."""
+    second = SecondWriter(project, work)
+    second.start()
+    second.wait_until_blocked(first_writer)
+    first_writer.commit()
+    return second.finish()
+
+
+def save(project: Any, article_id: str, lang: str, content: str) -> Callable[[Session], int]:
+    """A writer's work: PUT the article's `lang` with `content`; the revision it wrote."""
+
+    def work(session: Session) -> int:
+        _, _, rev = articles.update_article(
+            session, project.project_id, article_id, lang, fields={"content": content}
+        )
+        return rev.version_number
+
+    return work
+
+
 @pytest.fixture
 def first_writer(project: Any) -> Iterator[Session]:
     engine = make_engine(project.settings.resolved_database_url(), pooled=False)
@@ -125,20 +148,10 @@ def test_an_update_that_waited_for_a_publish_does_not_edit_the_published_revisio
         user_id=project.owner_id,
         message=None,
     )
-    second = SecondWriter(
-        project,
-        lambda session: (
-            articles.update_article(
-                session, project.project_id, article_id, "en", fields={"content": "three"}
-            )[2].version_number
-        ),
-    )
-    second.start()
-    second.wait_until_blocked(first_writer)
-    first_writer.commit()
+    second = waited_for(project, first_writer, save(project, article_id, "en", "three"))
 
     # Revision 2 was published before the update committed: the update is a new draft.
-    assert second.finish() == 3
+    assert second == 3
     assert _revisions(project, article_id) == {1: "one", 2: "two", 3: "three"}
     with project.session() as session:
         tr = article_revisions.translation(session, article_id, "en")
@@ -163,13 +176,8 @@ def test_a_publish_that_waited_for_another_publish_of_the_same_revision_is_refus
         )
 
     publish(first_writer)
-    second = SecondWriter(project, publish)
-    second.start()
-    second.wait_until_blocked(first_writer)
-    first_writer.commit()
-
     with pytest.raises(Invalid, match="already been published"):
-        second.finish()
+        waited_for(project, first_writer, publish)
 
 
 def test_concurrent_saves_over_the_published_revision_each_get_a_new_number(
@@ -181,24 +189,12 @@ def test_concurrent_saves_over_the_published_revision_each_get_a_new_number(
         assert tr is not None
         article_revisions.publish(session, tr, 2, None)  # no draft left: saves must copy
 
-    def save(content: str) -> Callable[[Session], int]:
-        def work(session: Session) -> int:
-            _, _, rev = articles.update_article(
-                session, project.project_id, article_id, "en", fields={"content": content}
-            )
-            return rev.version_number
-
-        return work
-
-    assert save("first")(first_writer) == 3
-    second = SecondWriter(project, save("second"))
-    second.start()
-    second.wait_until_blocked(first_writer)
-    first_writer.commit()
+    assert save(project, article_id, "en", "first")(first_writer) == 3
+    second = waited_for(project, first_writer, save(project, article_id, "en", "second"))
 
     # The second writer read revision 3 as an unpublished draft once the first committed: it
     # edits that draft, as two saves one after the other would.
-    assert second.finish() == 3
+    assert second == 3
     assert _revisions(project, article_id) == {1: "one", 2: "two", 3: "second"}
 
 
@@ -215,11 +211,7 @@ def test_search_rows_written_by_two_writers_at_once_are_not_doubled(
         )
 
     hide(first_writer)
-    second = SecondWriter(project, hide)
-    second.start()
-    second.wait_until_blocked(first_writer)
-    first_writer.commit()
-    second.finish()
+    waited_for(project, first_writer, hide)
 
     with project.session() as session:
         rows = session.scalars(
@@ -235,23 +227,11 @@ def test_two_writers_starting_one_new_language_make_one_translation(
     with project.session() as session:
         workspaces.add_language(session, project.workspace_id, "fr")
 
-    def translate(content: str) -> Callable[[Session], int]:
-        def work(session: Session) -> int:
-            _, _, rev = articles.update_article(
-                session, project.project_id, article_id, "fr", fields={"content": content}
-            )
-            return rev.version_number
-
-        return work
-
-    assert translate("premier")(first_writer) == 1
-    second = SecondWriter(project, translate("second"))
-    second.start()
-    second.wait_until_blocked(first_writer)
-    first_writer.commit()
+    assert save(project, article_id, "fr", "premier")(first_writer) == 1
+    second = waited_for(project, first_writer, save(project, article_id, "fr", "second"))
 
     # The second writer found French started and edited its draft, as it would one later.
-    assert second.finish() == 1
+    assert second == 1
     with project.session() as session:
         revisions = article_revisions.revisions(session, article_id, "fr")
         assert [(r.version_number, r.content) for r in revisions] == [(1, "second")]
@@ -271,12 +251,9 @@ def test_two_articles_created_at_once_with_one_title_get_two_slugs(
         return str(tr.slug)
 
     assert create(first_writer) == "same-title"
-    second = SecondWriter(project, create)
-    second.start()
-    second.wait_until_blocked(first_writer)
-    first_writer.commit()
+    second = waited_for(project, first_writer, create)
 
-    assert second.finish() == "same-title-1"
+    assert second == "same-title-1"
 
 
 def test_a_variable_created_twice_at_once_is_refused_the_second_time(
@@ -287,10 +264,5 @@ def test_a_variable_created_twice_at_once_is_refused_the_second_time(
         return str(merge_codes.create_entry(session, project.project_id, "variable", fields).id)
 
     create(first_writer)
-    second = SecondWriter(project, create)
-    second.start()
-    second.wait_until_blocked(first_writer)
-    first_writer.commit()
-
     with pytest.raises(Invalid, match="A variable named product already exists"):
-        second.finish()
+        waited_for(project, first_writer, create)
