@@ -154,7 +154,7 @@ def wait_for(
     load: Callable[[], Job],
     done: Callable[[Job], bool],
     timeout: float,
-    workers: list[Worker],
+    workers: list[Worker] | list[Server],
 ) -> Job:
     deadline = time.monotonic() + timeout
     while True:
@@ -355,15 +355,16 @@ def test_serve_killed_mid_export_leaves_no_job_in_progress_after_restart(
         return job.lease_owner is not None and f":{server.process.pid}:" in job.lease_owner
 
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            running = load()
-            if running.status not in (queue.QUEUED, queue.IN_PROGRESS) or (
-                owned_by(first, running) and running.progress_done > 0
-            ):
-                break
-            assert time.monotonic() < deadline, f"serve never started the export: {_row(running)}"
-            time.sleep(0.02)
+        running = wait_for(
+            "serve to be half-way through the export",
+            load,
+            lambda job: (
+                job.status not in (queue.QUEUED, queue.IN_PROGRESS)
+                or (owned_by(first, job) and job.progress_done > 0)
+            ),
+            60,
+            [first],
+        )
         assert running.status == queue.IN_PROGRESS, (
             f"the export ended before the kill could land (raise ARTICLES): {_row(running)}"
         )
@@ -374,12 +375,13 @@ def test_serve_killed_mid_export_leaves_no_job_in_progress_after_restart(
         assert list(blobs.list("exports/")) == []
 
         second = Server(tmp_path / "data", database_url)
-        deadline = time.monotonic() + FINISH_WITHIN
-        while (finished := load()).status in (queue.QUEUED, queue.IN_PROGRESS):
-            assert time.monotonic() < deadline, (
-                f"still {_row(finished)} after {FINISH_WITHIN:.0f} s\n{second.log()}"
-            )
-            time.sleep(0.05)
+        finished = wait_for(
+            "the restarted serve to finish the export",
+            load,
+            lambda job: job.status not in (queue.QUEUED, queue.IN_PROGRESS),
+            FINISH_WITHIN,
+            [first, second],
+        )
         assert finished.status == queue.COMPLETED, (_row(finished), second.log())
     finally:
         first.stop()
