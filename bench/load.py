@@ -18,7 +18,7 @@ the shared articles must satisfy what stays determinate under concurrency
 
     .venv/bin/python -m bench.load                          # SQLite, 32 clients, 60 s
     .venv/bin/python -m bench.load --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-    .venv/bin/python -m bench.load --clients 8 --seconds 10 --driver asyncio
+    .venv/bin/python -m bench.load --clients 8 --seconds 10
 
 Standalone it creates a scratch database (bench.generate), starts `lorebase serve` on a free
 port of 127.0.0.1 with a rate limit that is never reached, and prints a report. Like the other
@@ -28,7 +28,6 @@ bench scripts it exits 0 and prints a verdict; tests/e2e/test_load.py is the gat
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import sys
 import tempfile
@@ -302,21 +301,6 @@ def _send(http: httpx.Client, request: Request) -> Answer:
         return Answer(0, b"", sent, time.perf_counter(), f"{type(error).__name__}: {error}")
 
 
-async def _send_async(http: httpx.AsyncClient, request: Request) -> Answer:
-    sent = time.perf_counter()
-    try:
-        response = await http.request(
-            request.method,
-            request.path,
-            content=request.content(),
-            params=request.params,
-            headers=HEADERS_JSON if request.json is not None else None,
-        )
-        return Answer(response.status_code, response.content, sent, time.perf_counter())
-    except httpx.HTTPError as error:
-        return Answer(0, b"", sent, time.perf_counter(), f"{type(error).__name__}: {error}")
-
-
 # --- one virtual client -------------------------------------------------------------------------
 
 
@@ -341,19 +325,11 @@ class LoadClient:
         self.acknowledged: Counter[str] = Counter()
         self.crash = ""  # the traceback that stopped this client, if one did
 
-    def run_sync(self, http: httpx.Client, deadline: float) -> None:
+    def run(self, http: httpx.Client, deadline: float) -> None:
         try:
             while time.perf_counter() < deadline:
                 planned = self.plan()
                 self.settle(planned, _send(http, planned.request))
-        except Exception:
-            self.crash = traceback.format_exc()
-
-    async def run_async(self, http: httpx.AsyncClient, deadline: float) -> None:
-        try:
-            while time.perf_counter() < deadline:
-                planned = self.plan()
-                self.settle(planned, await _send_async(http, planned.request))
         except Exception:
             self.crash = traceback.format_exc()
 
@@ -802,27 +778,23 @@ def prepare(http: httpx.Client, clients: int, seed: int) -> tuple[Ledger, list[L
     return ledger, loaders
 
 
-# --- drivers ------------------------------------------------------------------------------------
+# --- the driver ---------------------------------------------------------------------------------
 
 
-def _client_options(base_url: str, token: str) -> dict[str, Any]:
-    return {
-        "base_url": base_url,
-        "headers": {"api_token": token},
-        "timeout": REQUEST_TIMEOUT,
-        # One keep-alive connection per virtual client.
-        "limits": httpx.Limits(max_connections=1, max_keepalive_connections=1),
-    }
-
-
-def drive_threads(
-    loaders: list[LoadClient], base_url: str, token: str, deadline: float
-) -> list[int]:
-    """One thread and one httpx.Client per virtual client. Returns the stalled clients."""
+def drive(loaders: list[LoadClient], base_url: str, token: str, deadline: float) -> list[int]:
+    """One thread and one httpx.Client per virtual client (an asyncio driver, measured
+    beside it, cost the load generator more CPU for fewer requests). Returns the stalled
+    clients."""
 
     def run(client: LoadClient) -> None:
-        with httpx.Client(**_client_options(base_url, token)) as http:
-            client.run_sync(http, deadline)
+        with httpx.Client(
+            base_url=base_url,
+            headers={"api_token": token},
+            timeout=REQUEST_TIMEOUT,
+            # One keep-alive connection per virtual client.
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        ) as http:
+            client.run(http, deadline)
 
     threads = [
         threading.Thread(target=run, args=(c,), name=f"load-{c.index}", daemon=True)
@@ -833,33 +805,6 @@ def drive_threads(
     for thread in threads:
         thread.join(max(0.0, deadline + STOP_GRACE - time.perf_counter()))
     return [c.index for c, t in zip(loaders, threads, strict=True) if t.is_alive()]
-
-
-def drive_asyncio(
-    loaders: list[LoadClient], base_url: str, token: str, deadline: float
-) -> list[int]:
-    """All virtual clients as tasks of one event loop, one httpx.AsyncClient each."""
-    finished: set[int] = set()
-
-    async def run(client: LoadClient) -> None:
-        async with httpx.AsyncClient(**_client_options(base_url, token)) as http:
-            await client.run_async(http, deadline)
-        finished.add(client.index)
-
-    async def everyone() -> None:
-        tasks = [asyncio.create_task(run(c)) for c in loaders]
-        await asyncio.wait(tasks, timeout=max(0.0, deadline + STOP_GRACE - time.perf_counter()))
-        for task in tasks:
-            task.cancel()
-
-    asyncio.run(everyone())
-    return [c.index for c in loaders if c.index not in finished]
-
-
-DRIVERS: dict[str, Callable[[list[LoadClient], str, str, float], list[int]]] = {
-    "threads": drive_threads,
-    "asyncio": drive_asyncio,
-}
 
 
 # --- the checker --------------------------------------------------------------------------------
@@ -1255,7 +1200,6 @@ def verify(base_url: str, token: str, ledger: Ledger, loaders: list[LoadClient])
 class LoadReport:
     clients: int
     seconds: float
-    driver: str
     elapsed: float
     exchanges: list[Exchange]
     server_errors: list[str]
@@ -1316,8 +1260,7 @@ class LoadReport:
     def text(self, title: str = "") -> str:
         latencies = sorted(e.latency_ms for e in self.exchanges)
         lines = [
-            title
-            or f"Lorebase load test: {self.clients} clients, {self.seconds:g} s, {self.driver}",
+            title or f"Lorebase load test: {self.clients} clients, {self.seconds:g} s",
             f"requests: {self.requests:,} in {self.elapsed:.1f} s = {self.rate:,.0f} req/s; "
             f"latency ms p50 {_pct(latencies, 0.50):.1f}, p95 {_pct(latencies, 0.95):.1f}, "
             f"p99 {_pct(latencies, 0.99):.1f}, max {latencies[-1] if latencies else 0:.1f}",
@@ -1384,7 +1327,6 @@ def run_load(
     clients: int = 32,
     seconds: float = 60.0,
     seed: int = 0,
-    driver: str = "threads",
     server_pid: int | None = None,
 ) -> LoadReport:
     """Prepare, run `clients` virtual clients for `seconds`, stop them, read everything back."""
@@ -1395,7 +1337,7 @@ def run_load(
     server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
     client_cpu = time.process_time()
     started = time.perf_counter()
-    stalled = DRIVERS[driver](loaders, base_url, token, started + seconds)
+    stalled = drive(loaders, base_url, token, started + seconds)
     elapsed = time.perf_counter() - started
     client_cpu = (time.process_time() - client_cpu) / elapsed
     server_share = (cpu_seconds(server_pid) - server_cpu) / elapsed if server_pid else None
@@ -1412,7 +1354,6 @@ def run_load(
     return LoadReport(
         clients=clients,
         seconds=seconds,
-        driver=driver,
         elapsed=elapsed,
         exchanges=every("exchanges"),
         server_errors=every("server_errors"),
@@ -1439,7 +1380,6 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL server URL (a scratch database is created there and dropped); "
         "default: SQLite in a temp directory",
     )
-    parser.add_argument("--driver", choices=sorted(DRIVERS), default="threads")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--categories", type=int, default=0, help="generated categories before the run"
@@ -1469,17 +1409,11 @@ def main(argv: list[str] | None = None) -> int:
                 clients=args.clients,
                 seconds=args.seconds,
                 seed=args.seed,
-                driver=args.driver,
                 server_pid=server.pid,
             )
             if report.server_errors:
                 print(f"server log (tail):\n{server.log.read_text()[-5000:]}", file=sys.stderr)
-    print(
-        report.text(
-            f"Lorebase load test: {engine}, {args.clients} clients, {args.seconds:g} s, "
-            f"{args.driver} driver"
-        )
-    )
+    print(report.text(f"Lorebase load test: {engine}, {args.clients} clients, {args.seconds:g} s"))
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")
     return 0
 
