@@ -1,8 +1,8 @@
 """Validate Lorebase /v2 traffic against the official Document360 Customer API v2 document.
 
 The contract is the trimmed official OpenAPI 3.0.1 document
-``document360-v2-inscope.openapi.json``. It lives outside the repository, in
-``<repo>/../shared/spec/``; set ``LOREBASE_SPEC_DIR`` to point at another directory.
+``document360-v2-inscope.openapi.json``, kept in ``tests/conformance/spec/`` (where it came
+from: the README there); set ``LOREBASE_SPEC_DIR`` to point at another directory.
 
 Typical use from an API test::
 
@@ -67,6 +67,7 @@ __all__ = [
     "ENVELOPE_REF",
     "SPEC_DIR_ENV",
     "SPEC_FILENAME",
+    "VENDORED_SPEC",
     "OfficialSpec",
     "ResponseLike",
     "UnknownOperationError",
@@ -77,6 +78,8 @@ __all__ = [
 
 SPEC_FILENAME: Final = "document360-v2-inscope.openapi.json"
 SPEC_DIR_ENV: Final = "LOREBASE_SPEC_DIR"
+#: The copy the repository carries, so that the suite runs on a plain clone.
+VENDORED_SPEC: Final = Path(__file__).resolve().parent / "spec" / SPEC_FILENAME
 #: The bare v2 envelope; the schema of every status an operation does not declare.
 ENVELOPE_REF: Final = "#/components/schemas/CustomerApiBaseResponse"
 JSON_MEDIA_TYPE: Final = "application/json"
@@ -101,8 +104,7 @@ def spec_path() -> Path:
     override = os.environ.get(SPEC_DIR_ENV)
     if override:
         return Path(override).expanduser() / SPEC_FILENAME
-    # tests/conformance/official.py -> parents[2] is the repo root; the spec sits beside it.
-    return Path(__file__).resolve().parents[2].parent / "shared" / "spec" / SPEC_FILENAME
+    return VENDORED_SPEC
 
 
 # --------------------------------------------------------------------------- validators

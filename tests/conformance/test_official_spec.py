@@ -22,6 +22,7 @@ from tests.conformance.official import (
     ENVELOPE_REF,
     SPEC_DIR_ENV,
     SPEC_FILENAME,
+    VENDORED_SPEC,
     OfficialSpec,
     UnknownOperationError,
     assert_conforms,
@@ -176,9 +177,20 @@ def test_spec_is_loaded_once_and_has_the_expected_size() -> None:
     assert len(REQUEST_EXAMPLES) >= 30
 
 
+SHARED_SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / SPEC_FILENAME
+
+
+@pytest.mark.skipif(
+    not SHARED_SPEC.exists(),
+    reason=f"no shared contract at {SHARED_SPEC} to compare the repository's copy with "
+    "(a plain clone); CI has it",
+)
+def test_the_repositorys_copy_of_the_official_document_is_the_shared_contract() -> None:
+    assert VENDORED_SPEC.read_bytes() == SHARED_SPEC.read_bytes()
+
+
 def test_spec_dir_can_be_overridden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    default = spec_path()
-    assert default == Path(__file__).resolve().parents[2].parent / "shared/spec" / SPEC_FILENAME
+    assert spec_path() == VENDORED_SPEC
     monkeypatch.setenv(SPEC_DIR_ENV, str(tmp_path))
     assert spec_path() == tmp_path / SPEC_FILENAME
     with pytest.raises(FileNotFoundError, match=SPEC_DIR_ENV):

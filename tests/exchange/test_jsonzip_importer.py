@@ -13,7 +13,7 @@ from lorebase.db.models import Article, ArticleTranslation, Category, ProjectVer
 from lorebase.exchange.jsonzip.importer import ImportRejected
 from lorebase.exchange.jsonzip.reader import read_export
 from tests.exchange.roundtrip import content_of, empty_project, export_bytes, import_bytes
-from tests.exchange.test_jsonzip_reader import FIXTURE
+from tests.exchange.test_jsonzip_reader import FIXTURE, needs_real_export
 from tests.exchange.test_jsonzip_writer import article, build_kb, category, ok
 
 
@@ -168,7 +168,7 @@ def _tree(nodes, with_paths=False):
     return out
 
 
-@pytest.mark.skipif(not FIXTURE.exists(), reason="shared fixture missing")
+@needs_real_export
 def test_the_real_fixture_imports_and_exports_to_the_same_index_and_bodies(project):
     with project.session() as session:
         target = empty_project(session, ["en"])

@@ -27,6 +27,12 @@ FIXTURE = (
     / "fixtures"
     / "document360-export-vexy-lines-2025-03-12.zip"
 )
+# The real export (4 MB, 3,687 articles) is the project's shared fixture, not the repository's:
+# a plain clone skips the tests that read it, and CI, which has it, runs them.
+needs_real_export = pytest.mark.skipif(
+    not FIXTURE.exists(),
+    reason=f"the real Document360 export is not at {FIXTURE} (no ../shared beside this clone)",
+)
 
 
 def walk(categories: list[CategoryData]) -> Iterator[CategoryData]:
@@ -101,7 +107,7 @@ def simple_zip(name: str = "v1/articles/hello.md", body: str = MD_ARTICLE) -> by
 # --------------------------------------------------------------------------- fixture
 
 
-@pytest.mark.skipif(not FIXTURE.exists(), reason="shared fixture missing")
+@needs_real_export
 def test_real_fixture() -> None:
     started = time.monotonic()
     archive = read_export(FIXTURE)
