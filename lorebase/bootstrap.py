@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from lorebase.auth.tokens import issue_token
+from lorebase.db.engine import prepared_schema
 from lorebase.kb import workspaces
 
 
@@ -31,3 +32,17 @@ def ensure_project(session: Session) -> FirstStart | None:
     )
     issued = issue_token(session, project.id, "admin")
     return FirstStart(project.id, owner.id, issued.secret)
+
+
+def prepare_database(url: str) -> FirstStart | None:
+    """Migrate the database and create the starter project if it has none.
+
+    Serialised with every other process starting on the same database (see
+    `prepared_schema`): of N processes started together on an empty database exactly one
+    creates the project, in the same transaction as the schema; the others wait, then find it.
+    """
+    # The session joins the turn's transaction: committed with the migrations, not before.
+    with prepared_schema(url) as connection, Session(bind=connection) as session:
+        first = ensure_project(session)
+        session.flush()
+    return first

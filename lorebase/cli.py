@@ -34,8 +34,8 @@ from rich.progress import (
 from rich.table import Table
 
 from lorebase.auth import tokens
-from lorebase.bootstrap import ensure_project
-from lorebase.db.engine import make_engine, make_session_factory, migrate, transaction
+from lorebase.bootstrap import prepare_database
+from lorebase.db.engine import make_engine, make_session_factory, transaction
 from lorebase.db.models import Job, new_id
 from lorebase.jobs import queue
 from lorebase.kb import workspaces
@@ -48,7 +48,13 @@ if TYPE_CHECKING:
 
     from lorebase.runtime import Runtime
 
-app = typer.Typer(no_args_is_help=True, help="Lorebase: a self-hosted Document360-compatible KB.")
+# A crash's traceback never lists local variables: they hold tokens, passwords in database
+# URLs and signing keys, and the traceback ends up in terminals and CI logs.
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Lorebase: a self-hosted Document360-compatible KB.",
+    pretty_exceptions_show_locals=False,
+)
 token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage team accounts.")
 project_app = typer.Typer(no_args_is_help=True, help="Project settings.")
@@ -76,15 +82,24 @@ def _settings(
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _prepare(settings: Settings) -> tuple[str, object]:
-    """Migrate the database and create the starter project if the database is empty."""
+def _prepare(settings: Settings, *, token_to_stdout: bool = False) -> str:
+    """Migrate the database and create the starter project if the database is empty.
+
+    Whichever command finds the database empty creates the project and shows its admin token,
+    once: on stdout for `serve` and `migrate`, on stderr for commands whose stdout is their
+    own answer (a script reading `token create`'s output gets only its token).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url()
-    migrate(url)
-    factory = make_session_factory(make_engine(url, pooled=False))
-    with transaction(factory) as session:
-        first = ensure_project(session)
-    return url, first
+    first = prepare_database(url)
+    if first is not None:
+        err.print("[bold green]Created a new project with workspace v1 (English).[/bold green]")
+        err.print("Admin API token (shown once, keep it safe):")
+        if token_to_stdout:
+            print(first.admin_token, flush=True)
+        else:
+            err.print(first.admin_token, markup=False, highlight=False, soft_wrap=True)
+    return url
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -108,11 +123,7 @@ def serve(
 ) -> None:
     """Start the API server (migrations are applied first)."""
     settings = _settings(data_dir, database_url, host=host, port=port, workers=workers)
-    _, first = _prepare(settings)
-    if first is not None:
-        err.print("[bold green]Created a new project with workspace v1 (English).[/bold green]")
-        err.print("Admin API token (shown once, keep it safe):")
-        print(first.admin_token, flush=True)  # type: ignore[attr-defined]
+    _prepare(settings, token_to_stdout=True)
     # The app builds its own Settings from the environment: host and port too, or the
     # download and article URLs it reports would name the default port.
     for key, value in (
@@ -152,7 +163,7 @@ def worker(
     from lorebase.runtime import make_runtime
 
     settings = _settings(data_dir, database_url)
-    url, _ = _prepare(settings)
+    url = _prepare(settings)
     stop = threading.Event()
 
     def _stop(signum: int, _frame: object) -> None:
@@ -185,10 +196,7 @@ def worker(
 @app.command("migrate")
 def migrate_command(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Apply database migrations and create the starter project if needed."""
-    _, first = _prepare(_settings(data_dir, database_url))
-    if first is not None:
-        err.print("Created a new project. Admin API token (shown once):")
-        print(first.admin_token)  # type: ignore[attr-defined]
+    _prepare(_settings(data_dir, database_url), token_to_stdout=True)
 
 
 @token_app.command("create")
@@ -202,7 +210,7 @@ def token_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a token for the project; prints only the token on stdout."""
-    url, _ = _prepare(_settings(data_dir, database_url))
+    url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     try:
         with transaction(factory) as session:
@@ -216,7 +224,7 @@ def token_create(
 @token_app.command("list")
 def token_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """List tokens (never their values: only hashes are stored)."""
-    url, _ = _prepare(_settings(data_dir, database_url))
+    url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     with transaction(factory) as session:
         table = Table("id", "name", "methods", "created", "last used", "revoked")
@@ -239,7 +247,7 @@ def token_revoke(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a token; the next request that uses it gets 401."""
-    url, _ = _prepare(_settings(data_dir, database_url))
+    url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     try:
         with transaction(factory) as session:
@@ -267,7 +275,7 @@ def project_privacy(
     """Make the project's media private or public."""
     if visibility not in ("private", "public"):
         _fail("Say 'private' or 'public'.")
-    url, _ = _prepare(_settings(data_dir, database_url))
+    url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     try:
         with transaction(factory) as session:
@@ -287,7 +295,7 @@ def user_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a team account; prints its id (use it as user_id in write requests)."""
-    url, _ = _prepare(_settings(data_dir, database_url))
+    url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     try:
         with transaction(factory) as session:
@@ -309,7 +317,7 @@ def user_create(
 @user_app.command("list")
 def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """List team accounts."""
-    url, _ = _prepare(_settings(data_dir, database_url))
+    url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     with transaction(factory) as session:
         table = Table("id", "name", "email", "role")
@@ -328,7 +336,7 @@ def demo(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Load a small sample knowledge base (two languages, drafts and published revisions)."""
     from lorebase.demo import load_demo
 
-    url, _ = _prepare(_settings(data_dir, database_url))
+    url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     with transaction(factory) as session:
         project = workspaces.default_project(session)
@@ -455,7 +463,7 @@ def _local_runtime(data_dir: Path | None, database_url: str | None) -> Iterator[
     from lorebase.runtime import make_runtime
 
     settings = _settings(data_dir, database_url)
-    url, _ = _prepare(settings)
+    url = _prepare(settings)
     # The worker logs a failed job as a warning; here the command reports it itself.
     logging.getLogger("lorebase.jobs.worker").setLevel(logging.ERROR)
     runtime = make_runtime(settings, make_engine(url))

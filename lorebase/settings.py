@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import limits
@@ -100,13 +102,20 @@ class Settings(BaseSettings):
             pass
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32).encode()
+        # Written whole under a name of its own, then linked into place: of processes starting
+        # at once the first link wins and every other reads that key, never an empty file
+        # another process has created and not yet written.
+        fd, staged = tempfile.mkstemp(dir=self.data_dir, prefix=".secret.")
         try:
-            # "x": two processes starting at once keep the first key written.
-            with open(path, "xb") as fh:
-                fh.write(key)
+            with os.fdopen(fd, "wb") as staged_file:
+                staged_file.write(key)
+                staged_file.flush()
+                os.fsync(staged_file.fileno())
+            os.link(staged, path)
         except FileExistsError:
             return path.read_bytes().strip()
-        path.chmod(0o600)
+        finally:
+            os.unlink(staged)
         return key
 
     def resolved_database_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -131,6 +132,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def is_database_busy(exc: BaseException) -> bool:
+    """SQLite's answer once a writer has waited `BUSY_TIMEOUT` for the write lock."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -138,6 +144,61 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# Every process that starts on a database (`serve` on N API nodes, workers, `migrate`, CLI
+# commands) migrates it and may create the first project: they take turns. On PostgreSQL the
+# turn is a transaction-level advisory lock on this key; on SQLite it is the write lock itself
+# (BEGIN IMMEDIATE). Either way the migrations and the first-start work commit together, so a
+# process that waited finds the schema at head and the project made.
+_SCHEMA_LOCK_KEY = 0x4C6F7265  # "Lore"
+# How long a starting process waits for its turn: longer than any migration is expected to
+# take, short enough that a process stuck behind a hung one says so.
+STARTUP_LOCK_TIMEOUT = 600.0
+
+
+@contextmanager
+def prepared_schema(url: str) -> Iterator[Connection]:
+    """Migrate to the newest revision in this process's turn, and yield the connection still
+    inside that turn's transaction, for first-start work (committed with the migrations)."""
+    engine = make_engine(url, pooled=False)
+    try:
+        with _turn(engine) as connection:
+            config = alembic_config(url)
+            # env.py runs the migrations on this connection, inside our transaction (Alembic
+            # leaves a transaction it did not begin to its owner).
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            yield connection
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _turn(engine: Engine) -> Iterator[Connection]:
+    deadline = time.monotonic() + STARTUP_LOCK_TIMEOUT
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as connection, connection.begin():
+            connection.execute(text(f"SET LOCAL lock_timeout = '{int(STARTUP_LOCK_TIMEOUT)}s'"))
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY}
+            )
+            yield connection
+        return
+    while True:
+        connection = engine.connect().execution_options(lorebase_writer=True)
+        try:
+            transaction = connection.begin()  # BEGIN IMMEDIATE: waits BUSY_TIMEOUT at most
+        except OperationalError as exc:
+            connection.close()
+            if not is_database_busy(exc) or time.monotonic() > deadline:
+                raise
+            continue
+        with connection, transaction:
+            yield connection
+        return
+
+
 def migrate(url: str) -> None:
-    """Bring the schema to the newest revision; safe to call on every start."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the schema to the newest revision; safe to call on every start, from any number of
+    processes at once."""
+    with prepared_schema(url):
+        pass

@@ -20,8 +20,12 @@ def test_worker_command_stops_gracefully_on_sigterm(tmp_path: Path, database_url
     )
     try:
         assert process.stderr is not None
-        line = process.stderr.readline()
-        assert "worker running 2 thread(s)" in line, line
+        # The database is empty: the worker, first to start, makes the project and shows its
+        # admin token (lorebase.cli._prepare), then says it runs.
+        opening = [process.stderr.readline() for _ in range(4)]
+        assert "Created a new project" in opening[0], opening
+        assert opening[2].startswith("lb_"), opening
+        assert "worker running 2 thread(s)" in opening[3], opening
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
         rest = process.stderr.read()

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lorebase.api.limits import BodyTooSlow, UploadTooLarge
 from lorebase.api.v2.envelope import fail
 from lorebase.api.v3 import errors as v3_errors
+from lorebase.db.engine import is_database_busy
 from lorebase.kb.errors import Conflict, Forbidden, Invalid, KbError, NotFound
 
 log = logging.getLogger("lorebase.api")
@@ -190,7 +191,7 @@ def install(app: FastAPI) -> None:
         if v3_errors.is_write_conflict(exc):
             log.warning("write conflict on %s %s: %s", request.method, request.url.path, exc)
             return fail(409, v3_errors.WRITE_CONFLICT)
-        if v3_errors.is_database_busy(exc):
+        if is_database_busy(exc):
             log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
             return fail(503, v3_errors.DATABASE_BUSY, v3_errors.BUSY_RETRY_AFTER)
         return await _unexpected(request, exc)

@@ -9,11 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lorebase.api.limits import BodyTooSlow, UploadTooLarge
 from lorebase.api.v3.envelope import problem
+from lorebase.db.engine import is_database_busy
 from lorebase.kb.errors import Conflict, Forbidden, Invalid, KbError, NotFound
 
 log = logging.getLogger("lorebase.api")
@@ -49,10 +50,6 @@ DATABASE_BUSY = (
     "again in a moment."
 )
 BUSY_RETRY_AFTER = {"Retry-After": "1"}
-
-
-def is_database_busy(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
 def is_v3(request: Request) -> bool:
