@@ -9,8 +9,9 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lorebase.api.v2.envelope import dumps, error_body
+from lorebase.api.v2.envelope import error_body
 from lorebase.api.v3.envelope import PROBLEM_MEDIA_TYPE, problem_body
+from lorebase.api.wire import dumps
 
 
 def inspect_json(value: Any) -> tuple[int, bool]:

@@ -27,6 +27,7 @@ def current_settings(tr: ArticleTranslation | CategoryTranslation) -> dict[str, 
     merged = {**DEFAULT_SETTINGS, **(tr.settings or {})}
     merged["slug"] = tr.slug
     merged["description"] = tr.description
+    merged[EXPIRY] = _stored_datetime(merged[EXPIRY])
     return merged
 
 
@@ -43,7 +44,22 @@ def apply_settings(tr: ArticleTranslation | CategoryTranslation, changes: dict[s
     tr.settings = stored
 
 
+# Settings live in a JSON column: the one date among them is kept as ISO 8601 text in UTC and
+# handed out as a datetime, which the API writes in its own form.
+EXPIRY = "status_indicator_expiry_date"
+
+
 def _utc_text(value: datetime) -> str:
-    """UTC with `Z`, as every date the API emits (api-reference §1.1); zone-less input is UTC."""
+    """ISO 8601 in UTC; zone-less input is UTC."""
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return aware.astimezone(UTC).isoformat()
+
+
+def _stored_datetime(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # not a date Lorebase wrote: shown as it was stored
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -173,13 +173,27 @@ def _is_naive_or_rfc3339(instance: object) -> bool:
     )
 
 
+# The one form Lorebase writes (lorebase/api/wire.py): UTC, milliseconds, ``Z``. Clients parse
+# ``%Y-%m-%dT%H:%M:%S.%fZ`` and fail on anything else.
+_LOREBASE_DATETIME: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+
+def _is_lorebase_datetime(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True  # formats constrain strings only
+    return _LOREBASE_DATETIME.fullmatch(instance) is not None and _is_rfc3339(instance)
+
+
 @cache
-def _format_checker(allow_naive_datetime: bool) -> Any:
+def _format_checker(allow_naive_datetime: bool, lorebase_datetimes: bool = False) -> Any:
     """The OAS 3.0 format checks (int32, int64, double, byte, ...) plus ``date-time``."""
     checker = FormatChecker(formats=())
     for name, (check, raises) in oas30_format_checker.checkers.items():
         checker.checks(name, raises)(check)
-    checker.checks("date-time")(_is_naive_or_rfc3339 if allow_naive_datetime else _is_rfc3339)
+    if lorebase_datetimes:
+        checker.checks("date-time")(_is_lorebase_datetime)
+    else:
+        checker.checks("date-time")(_is_naive_or_rfc3339 if allow_naive_datetime else _is_rfc3339)
     return checker
 
 
@@ -355,15 +369,22 @@ class OfficialSpec:
 
     # -- validation ----------------------------------------------------------------------
 
-    def _validator(self, pointer: str, *, request: bool, allow_naive_datetime: bool) -> Any:
-        key = (pointer, request, allow_naive_datetime)
+    def _validator(
+        self,
+        pointer: str,
+        *,
+        request: bool,
+        allow_naive_datetime: bool,
+        lorebase_datetimes: bool = False,
+    ) -> Any:
+        key = (pointer, request, allow_naive_datetime, lorebase_datetimes)
         validator = self._validators.get(key)
         if validator is None:
             cls = _REQUEST_VALIDATOR if request else _RESPONSE_VALIDATOR
             validator = cls(
                 {"$ref": f"{_DOC_URI}#{quote(pointer, safe='/~')}"},
                 registry=self._registry,
-                format_checker=_format_checker(allow_naive_datetime),
+                format_checker=_format_checker(allow_naive_datetime, lorebase_datetimes),
             )
             self._validators[key] = validator
         return validator
@@ -376,11 +397,15 @@ class OfficialSpec:
         body: Json,
         *,
         allow_naive_datetime: bool = False,
+        lorebase_datetimes: bool = False,
     ) -> list[Any]:
         """All ``jsonschema.ValidationError``s of ``body`` (empty when it conforms)."""
         pointer = self._response_pointer(method, path_template, status)
         validator = self._validator(
-            pointer, request=False, allow_naive_datetime=allow_naive_datetime
+            pointer,
+            request=False,
+            allow_naive_datetime=allow_naive_datetime,
+            lorebase_datetimes=lorebase_datetimes,
         )
         return list(validator.iter_errors(body))
 
@@ -392,13 +417,20 @@ class OfficialSpec:
         body: Json,
         *,
         allow_naive_datetime: bool = False,
+        lorebase_datetimes: bool = False,
     ) -> None:
         """Raise AssertionError listing every violation of the response schema for ``status``.
 
-        Date-times must carry an offset unless ``allow_naive_datetime`` is true.
+        Date-times must carry an offset unless ``allow_naive_datetime`` is true; with
+        ``lorebase_datetimes`` they must be in the one form Lorebase writes.
         """
         errors = self.response_errors(
-            method, path_template, status, body, allow_naive_datetime=allow_naive_datetime
+            method,
+            path_template,
+            status,
+            body,
+            allow_naive_datetime=allow_naive_datetime,
+            lorebase_datetimes=lorebase_datetimes,
         )
         if errors:
             raise AssertionError(
@@ -478,7 +510,8 @@ def assert_conforms(response: ResponseLike, method: str, path_template: str) -> 
 
     Checks, in order: a 2xx status is one the operation declares; the body is
     ``application/json``; it validates against the schema for the status (undeclared
-    error statuses use the bare envelope ``CustomerApiBaseResponse``); and the envelope
+    error statuses use the bare envelope ``CustomerApiBaseResponse``), with every date-time
+    in Lorebase's one form (UTC, milliseconds, ``Z``); and the envelope
     invariants the schema cannot express: ``success`` is a boolean, and for status >= 400
     ``success`` is false and ``errors`` is a non-empty list whose first item has a
     non-empty ``description``.
@@ -508,7 +541,7 @@ def assert_conforms(response: ResponseLike, method: str, path_template: str) -> 
             f"{where}: body is not JSON ({exc}); body: {_body_preview(response)}"
         ) from None
 
-    spec.validate_response(method, path_template, status, body)
+    spec.validate_response(method, path_template, status, body, lorebase_datetimes=True)
 
     if not isinstance(body, dict):
         raise AssertionError(f"{where}: v2 body must be a JSON object, got {_short(body)}")

@@ -111,13 +111,14 @@ KNOWN_BAD_EXAMPLES: dict[tuple[str, str, int, str], tuple[str, str]] = {
 
 
 def _with_utc_offsets(value: Any) -> Any:
-    """The example as Lorebase would emit it: zone-less date-times get a ``Z``."""
+    """The example as Lorebase would emit it: zone-less date-times in UTC with milliseconds."""
     if isinstance(value, dict):
         return {k: _with_utc_offsets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_with_utc_offsets(v) for v in value]
     if isinstance(value, str) and NAIVE_DATETIME.fullmatch(value):
-        return value + "Z"
+        seconds, _, fraction = value.partition(".")
+        return f"{seconds}.{(fraction + '000')[:3]}Z"
     return value
 
 
@@ -442,6 +443,17 @@ def test_assert_conforms_accepts_a_valid_success_response() -> None:
     assert_conforms(_response(200, _category_body()), "GET", CATEGORY)
     resp = _response(200, _category_body(), "application/json; charset=utf-8")
     assert_conforms(resp, "GET", CATEGORY)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2024-06-13T14:30:00Z", "2024-06-13T14:30:00.123456Z", "2024-06-13T16:30:00.123+02:00"],
+)
+def test_assert_conforms_insists_on_lorebases_one_date_time_form(written: str) -> None:
+    body = _category_body()
+    body["data"]["created_at"] = written
+    with pytest.raises(AssertionError, match="/data/created_at"):
+        assert_conforms(_response(200, body), "GET", CATEGORY)
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 429, 500])

@@ -9,8 +9,9 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from lorebase.api.v2.envelope import dumps, envelope, raw_ok
+from lorebase.api.v2.envelope import envelope, raw_ok
 from lorebase.api.v2.response_cache import ResponseCache
+from lorebase.api.wire import dumps
 from lorebase.kb import workspaces
 
 

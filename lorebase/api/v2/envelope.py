@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi.responses import Response
 
-_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS | orjson.OPT_NON_STR_KEYS
-
-
-def dumps(body: Any) -> bytes:
-    return orjson.dumps(body, option=_OPTIONS)
+from lorebase.api.wire import dumps
 
 
 def envelope(**payload: Any) -> dict[str, Any]:

@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from lorebase.api.wire import dumps
 from lorebase.kb.errors import Invalid
 
-_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS | orjson.OPT_NON_STR_KEYS
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 ERROR_TYPE_BASE = "https://developer.document360.com/errors/"
 
@@ -35,10 +34,6 @@ PROBLEMS: dict[int, tuple[str, str, str]] = {
     500: ("internal-error", "Internal Server Error.", "INTERNAL_SERVER_ERROR"),
     503: ("service-unavailable", "Service Unavailable.", "SERVICE_UNAVAILABLE"),
 }
-
-
-def dumps(body: Any) -> bytes:
-    return orjson.dumps(body, option=_OPTIONS)
 
 
 def request_id() -> str:

@@ -777,11 +777,29 @@ def test_status_indicator_expiry_date_is_returned_in_utc_with_z(project):
 
     assert_conforms(zone_less, "PUT", SETTINGS)
     assert_conforms(offset, "PUT", SETTINGS_OLD)
-    assert zone_less.json()["data"]["status_indicator_expiry_date"] == "2030-01-01T00:00:00Z"
-    assert offset.json()["data"]["status_indicator_expiry_date"] == "2030-01-01T00:00:00Z"
+    assert zone_less.json()["data"]["status_indicator_expiry_date"] == "2030-01-01T00:00:00.000Z"
+    assert offset.json()["data"]["status_indicator_expiry_date"] == "2030-01-01T00:00:00.000Z"
     stored = project.get(f"/v2/Articles/{article_id}/en/settings")
     assert_conforms(stored, "GET", SETTINGS)
     assert stored.json()["data"]["status_indicator"] == 3
+
+
+def test_expiry_date_is_accepted_with_or_without_milliseconds(project):
+    article_id = new_article(project)
+    answers = {}
+    for sent in ("2030-01-01T00:00:00.123Z", "2030-01-01T00:00:00Z", "2030-01-01T00:00:00.5"):
+        response = project.put(
+            f"/v2/Articles/{article_id}/en/settings",
+            json={"status_indicator_expiry_date": sent},
+        )
+        assert_conforms(response, "PUT", SETTINGS)
+        answers[sent] = response.json()["data"]["status_indicator_expiry_date"]
+
+    assert answers == {
+        "2030-01-01T00:00:00.123Z": "2030-01-01T00:00:00.123Z",
+        "2030-01-01T00:00:00Z": "2030-01-01T00:00:00.000Z",
+        "2030-01-01T00:00:00.5": "2030-01-01T00:00:00.500Z",
+    }
 
 
 def test_settings_with_an_unknown_related_article_are_refused(project):
