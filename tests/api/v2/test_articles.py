@@ -506,6 +506,65 @@ def test_non_boolean_query_flags_are_a_400(project):
         assert response.status_code == 400, param
 
 
+# --- GET /v2/Articles/{id} (no language segment) ---------------------------------------------
+# Not in the official document; real clients call it (lorebase/api/v2/articles.py). Its answers
+# are those of GET /v2/Articles/{id}/{lang}, so they are validated against that operation.
+
+
+def read_without_language(project: Any, article_id: str, **params: Any) -> Any:
+    response = project.get(f"/v2/Articles/{article_id}", params=params)
+    assert_conforms(response, "GET", ARTICLE)
+    return response
+
+
+def test_get_without_a_language_answers_the_default_language_as_the_language_route_does(project):
+    project.add_language("fr")
+    data = new_article(project, new_category(project), content="English body")
+    save(project, data["id"], "fr", title="Premiers pas", content="Corps")
+
+    response = read_without_language(project, data["id"])
+
+    assert response.status_code == 200
+    assert response.json() == read(project, data["id"], "en").json()
+    assert "/docs/en/" in response.json()["data"]["url"]
+
+
+def test_get_without_a_language_takes_lang_code_published_and_display_flags(project):
+    project.add_language("fr")
+    data = new_article(project, new_category(project), content="Published **text**")
+    publish(project, data["id"], 1)
+    save(project, data["id"], content="Draft text")
+    save(project, data["id"], "fr", title="Premiers pas", content="Corps")
+
+    french = read_without_language(project, data["id"], langCode="fr").json()["data"]
+    published = read_without_language(
+        project, data["id"], isPublished="true", isForDisplay="true"
+    ).json()["data"]
+
+    assert (french["title"], french["content"]) == ("Premiers pas", "Corps")
+    assert "/docs/fr/" in french["url"]
+    assert (published["version_number"], published["status"]) == (1, 3)
+    assert "<strong>text</strong>" in published["html_content"]
+
+
+def test_get_without_a_language_of_an_unknown_article_or_language_is_refused_as_documented(
+    project,
+):
+    data = new_article(project, new_category(project))
+
+    missing = read_without_language(project, MISSING)
+    unknown_language = read_without_language(project, data["id"], langCode="xx")
+    token, _ = project.other_project()
+    foreign = project.client.get(f"/v2/Articles/{data['id']}", headers={"api_token": token})
+
+    assert (missing.status_code, error_of(missing)) == (404, "Article not found")
+    assert (unknown_language.status_code, error_of(unknown_language)) == (
+        400,
+        "Language code not found",
+    )
+    assert (foreign.status_code, error_of(foreign)) == (404, "Article not found")
+
+
 # --- PUT /v2/Articles/{id}/{lang} ------------------------------------------------------------
 
 
