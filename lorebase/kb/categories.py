@@ -302,6 +302,31 @@ def workspace_tree(
     return roots
 
 
+def category_order(session: Session, workspace_id: str) -> dict[str, int]:
+    """Each category's place in the workspace's tree read top to bottom: a parent before its
+    children, siblings in order, as `workspace_tree` lists them."""
+    rows = session.execute(
+        select(Category.id, Category.parent_id, Category.position, Category.created_at).where(
+            Category.project_version_id == workspace_id
+        )
+    ).all()
+    ids = {row.id for row in rows}
+    children: dict[str | None, list[Any]] = {}
+    for row in rows:
+        # A parent outside the workspace makes a root, as in workspace_tree.
+        parent = row.parent_id if row.parent_id in ids else None
+        children.setdefault(parent, []).append(row)
+    for siblings in children.values():
+        siblings.sort(key=lambda r: (r.position, r.created_at, r.id))
+    order: dict[str, int] = {}
+    pending = list(reversed(children.get(None, [])))
+    while pending:
+        row = pending.pop()
+        order[row.id] = len(order)
+        pending.extend(reversed(children.get(row.id, [])))
+    return order
+
+
 def _sort(nodes: list[CategoryNode]) -> None:
     nodes.sort(key=lambda n: (n.order, n.created_at, n.id))
     for node in nodes:

@@ -6,10 +6,11 @@ import html
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import Article, ArticleTranslation, SearchEntry
+from lorebase.kb.categories import category_order
 from lorebase.kb.revisions import article_revisions
 
 # The text search configuration of migration 0005: 'simple' with accents folded.
@@ -74,6 +75,47 @@ class SearchResult:
     total: int
 
 
+def query_words(query: str) -> list[str]:
+    return _WORD.findall(query)
+
+
+def _every_article(
+    session: Session, workspace_id: str, lang: str, kind: str, *, offset: int, limit: int
+) -> SearchResult:
+    """Every article of the scope, in tree order: Document360's search is Algolia's, where an
+    empty query matches every record, and clients list a whole workspace that way."""
+    in_scope = (
+        SearchEntry.project_version_id == workspace_id,
+        SearchEntry.language_code == lang,
+        SearchEntry.kind == kind,
+    )
+    order = category_order(session, workspace_id)
+    # Articles at the workspace's root come before the first category.
+    places = sorted(
+        session.execute(
+            select(SearchEntry.id, Article.id, Article.category_id, Article.position)
+            .join(Article, Article.id == SearchEntry.article_id)
+            .where(*in_scope)
+        ),
+        key=lambda p: (order.get(p[2], -1) if p[2] else -1, p[3], p[1]),
+    )
+    page = [p[0] for p in places[offset : offset + limit]]
+    entries = {
+        e.id: e for e in session.scalars(select(SearchEntry).where(SearchEntry.id.in_(page)))
+    }
+    hits = [
+        SearchHit(e.article_id, e.title, e.body, _opening(e.body), e.version_number)
+        for e in (entries[i] for i in page)
+    ]
+    return SearchResult(hits, len(places))
+
+
+def _opening(body: str, words: int = 32) -> str:
+    """The start of a body, as long as a match snippet."""
+    parts = body.split(maxsplit=words)
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
 def search_articles(
     session: Session,
     workspace_id: str,
@@ -84,13 +126,16 @@ def search_articles(
     hits_per_page: int,
     include_drafts: bool,
 ) -> SearchResult:
-    words = _WORD.findall(query)
+    words = query_words(query)
+    kind = "latest" if include_drafts else "published"
     if not words:
-        return SearchResult([], 0)
+        return _every_article(
+            session, workspace_id, lang, kind, offset=page * hits_per_page, limit=hits_per_page
+        )
     params = {
         "pv": workspace_id,
         "lang": lang,
-        "kind": "latest" if include_drafts else "published",
+        "kind": kind,
         "limit": hits_per_page,
         "offset": page * hits_per_page,
     }

@@ -113,6 +113,8 @@ def search(
         include_drafts=include_drafts,
     )
     hits = kb_articles.search_hits(session, result.hits, code)
+    # Algolia's words: an empty query matches every record and highlights nothing.
+    level = "full" if kb_search.query_words(search_query or "") else "none"
     elapsed = int((time.perf_counter() - started) * 1000)
     return ok(
         data={
@@ -130,7 +132,7 @@ def search(
                     "is_draft": include_drafts and h.version_number != h.public_version,
                     "lang_code": code,
                     "is_private": False,
-                    "_snippet_result": {"content": {"value": h.snippet, "match_level": "full"}},
+                    "_snippet_result": {"content": {"value": h.snippet, "match_level": level}},
                 }
                 for h in hits
             ],

@@ -133,19 +133,78 @@ def test_the_last_word_matches_as_a_prefix(kb):
     assert kb.found("configure configur") == [article_id]
 
 
-def test_an_empty_or_wordless_query_finds_nothing(kb):
-    kb.article("Anything", "Some text")
-    for query in ("", "   ", "!!!", "***"):
-        data = kb.search(query)
-        assert data["hits"] == [] and data["nb_hits"] == 0 and data["nb_pages"] == 0
+def _category(project: Any, name: str, order: int, parent: str | None = None) -> str:
+    response = project.post(
+        "/v2/Categories",
+        json={
+            "name": name,
+            "project_version_id": project.workspace_id,
+            "parent_category_id": parent,
+            "order": order,
+        },
+    )
+    assert response.status_code == 200, response.text
+    category_id: str = response.json()["data"]["id"]
+    return category_id
 
 
-def test_a_missing_search_query_finds_nothing(kb, project):
+def _listed(kb: KB, query: str | None, per_page: int, **params: Any) -> list[dict[str, Any]]:
+    """Every page of a query's results, in order, checked page by page."""
+    hits: list[dict[str, Any]] = []
+    page = 0
+    while True:
+        search = {"page": page, "hitsPerPage": per_page, **params}
+        if query is not None:
+            search["searchQuery"] = query
+        response = kb.project.get(
+            f"/v2/ProjectVersions/{kb.project.workspace_id}/en", params=search
+        )
+        assert response.status_code == 200, response.text
+        assert_conforms(response, "GET", SEARCH)
+        data = response.json()["data"]
+        hits += data["hits"]
+        page += 1
+        if page >= data["nb_pages"]:
+            assert data["nb_hits"] == len(hits)
+            return hits
+
+
+def test_an_empty_or_missing_query_lists_every_published_article_in_tree_order(kb, project):
+    """An Algolia-shaped search: the empty query matches every record (clients page through a
+    whole workspace this way)."""
+    project.add_language("fr")
+    # Created out of order on purpose: the listing follows the tree, not creation. The
+    # fixture's "Docs" category comes first; "Later" is asked for a place after "First".
+    later = _category(project, "Later", 5)
+    first = _category(project, "First", 1)
+    nested = _category(project, "Nested", 0, parent=first)
+    kb.category_id = later
+    last = kb.article("Last", "Body of Last")
+    kb.category_id = first
+    one, two = kb.article("One", "Body of One"), kb.article("Two", "Body of Two")
+    kb.category_id = nested
+    deep = kb.article("Deep", "Body of Deep")
+    kb.category_id = later
+    draft = kb.article("Draft only", publish=False)
+    french = kb.article("Traduit", "Corps")
+    kb.edit(french, "fr", title="Traduit", content="Corps")  # a French draft: not in English
+
+    for query in ("", None, "   ", "!!!"):
+        for per_page in (1, 3, 100):
+            hits = _listed(kb, query, per_page)
+            assert [h["article_id"] for h in hits] == [one, two, deep, last, french], query
+    hit = hits[0]
+    assert (hit["title"], hit["lang_code"], hit["is_draft"]) == ("One", "en", False)
+    assert hit["_snippet_result"]["content"] == {"value": "Body of One", "match_level": "none"}
+
+    with_drafts = [h["article_id"] for h in _listed(kb, "", 2, includeDrafts="true")]
+    assert with_drafts == [one, two, deep, last, draft, french]
+
+
+def test_a_word_query_still_highlights_its_match(kb):
     kb.article("Anything", "Some text")
-    response = project.get(f"/v2/ProjectVersions/{project.workspace_id}/en")
-    assert response.status_code == 200
-    assert_conforms(response, "GET", SEARCH)
-    assert response.json()["data"]["hits"] == []
+    (hit,) = kb.search("text")["hits"]
+    assert hit["_snippet_result"]["content"]["match_level"] == "full"
 
 
 # --- published content by default -----------------------------------------------------------
