@@ -19,7 +19,8 @@ the MkDocs site folder.
     .venv/bin/python -m bench.html_site --articles 1000
     .venv/bin/python -m bench.html_site                   # 10,000 articles
 
-Always exits 0: a benchmark reports, it does not gate.
+A ratio off target is reported (FAIL) and the exit status is 0: a benchmark reports, it does
+not gate. A workspace with no published page to build measured nothing: exit status 1.
 """
 
 from __future__ import annotations
@@ -346,8 +347,9 @@ def report(
     widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     counts = ws.counts
     verdict = "PASS" if ratio >= RATIO_TARGET else "FAIL"
+    engine = "PostgreSQL" if ws.database_url.startswith("postgresql") else "SQLite"
     lines = [
-        f"Offline HTML site benchmark: {counts.get('categories', 0):,} categories, "
+        f"Offline HTML site benchmark: {engine}, {counts.get('categories', 0):,} categories, "
         f"{counts.get('articles', 0):,} articles (generated in {ws.seconds:.1f} s); "
         f"{project.pages:,} published pages, {_mb(project.markdown_bytes)} of Markdown",
         "",
@@ -394,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
             ours, summary = build_lorebase(url, ws.project_id, folder / "site.zip")
             print("writing the Markdown for MkDocs...", file=sys.stderr, flush=True)
             project = write_mkdocs_project(factory, ws.workspace_id, folder / "mkdocs")
+        if not project.pages:
+            raise RuntimeError("no published page in the workspace: neither site has content")
         print("mkdocs build...", file=sys.stderr, flush=True)
         mkdocs = build_mkdocs(project)
     print(report(ws, project, ours, summary, mkdocs))

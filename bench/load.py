@@ -22,7 +22,8 @@ the shared articles must satisfy what stays determinate under concurrency
 
 Standalone it creates a scratch database (bench.generate), starts `lorebase serve` on a free
 port of 127.0.0.1 with a rate limit that is never reached, and prints a report. Like the other
-bench scripts it exits 0 and prints a verdict; tests/e2e/test_load.py is the gate.
+bench scripts it exits 0 and prints a verdict; tests/e2e/test_load.py is the gate. A run that
+measured nothing (no request of the load answered 2xx) or whose load generator crashed exits 1.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ if __package__ in (None, ""):  # run as `python bench/load.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate import ENGLISH_WORDS, TextWriter, body, generate_workspace, scratch_database
-from bench.ratelimit import HIGH_LIMIT, environment
+from bench.ratelimit import HIGH_LIMIT
 from bench.reads import cpu_seconds, running_server
 
 LANG = "en"
@@ -1235,6 +1236,23 @@ class LoadReport:
     def violations(self) -> list[str]:
         return self.wrong_answers + self.verification.violations
 
+    def broken(self) -> list[str]:
+        """Why the run measured nothing, if it did not: the benchmark is broken, whatever
+        Lorebase did (a failure of Lorebase is a verdict, these are not)."""
+        found = []
+        if not any(200 <= e.status < 300 for e in self.exchanges):
+            statuses = Counter(e.status for e in self.exchanges)
+            found.append(
+                f"no request of the load succeeded ({self.requests} sent; statuses, 0 = no "
+                f"answer: {dict(statuses)})"
+            )
+        if self.crashed_clients:
+            found.append(
+                f"{len(self.crashed_clients)} load generator crashes, the first:\n"
+                + self.crashed_clients[0]
+            )
+        return found
+
     def failures(self) -> list[str]:
         """Everything that makes the run fail, one line per kind, with examples."""
         found = []
@@ -1394,10 +1412,9 @@ def main(argv: list[str] | None = None) -> int:
         engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         ws = generate_workspace(url, categories=args.categories, articles=args.articles)
         print(f"starting the server ({engine})...", file=sys.stderr, flush=True)
-        with (
-            environment(LOREBASE_RATE_LIMIT=HIGH_LIMIT),
-            running_server(url, Path(data), "cli") as server,
-        ):
+        # A limit that is never reached: the limiter's work is part of every request, as
+        # in tests/e2e/test_load.py, and a 429 would be the limit, not an answer under load.
+        with running_server(url, Path(data), "cli", rate_limit=HIGH_LIMIT) as server:
             print(
                 f"load: {args.clients} clients for {args.seconds:g} s, then the read-back...",
                 file=sys.stderr,
@@ -1415,6 +1432,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"server log (tail):\n{server.log.read_text()[-5000:]}", file=sys.stderr)
     print(report.text(f"Lorebase load test: {engine}, {args.clients} clients, {args.seconds:g} s"))
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")
+    if broken := report.broken():
+        print("the load test is broken: " + "\n".join(broken), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,7 +12,8 @@ fresh child process for the English language (one PDF), and the report gives:
     .venv/bin/python -m bench.pdf
     .venv/bin/python -m bench.pdf --database-url postgresql+psycopg://postgres@127.0.0.1/postgres
 
-Always exits 0: a benchmark reports, it does not gate.
+A figure off target is reported (FAIL) and the exit status is 0: a benchmark reports, it does
+not gate. An export without an article or a page measured nothing: exit status 1.
 """
 
 from __future__ import annotations
@@ -147,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         zip_path = Path(temp) / "export.zip"
         figures = run_child(url, ws.project_id, zip_path)
         files, pages, size = pdf_pages(zip_path)
+    if not figures["articles"] or not pages:
+        raise RuntimeError(
+            f"the PDF export measured nothing: {int(figures['articles'])} articles, "
+            f"{pages} pages in {files} PDF files"
+        )
     seconds, peak = figures["seconds"], figures["peak_mb"]
     verdict = "PASS" if peak < RSS_TARGET_MB else "FAIL"
     print(

@@ -14,7 +14,9 @@ baselines taken in the same run:
     .venv/bin/python -m bench.reads --database-url postgresql+psycopg://postgres@127.0.0.1/postgres
 
 With a PostgreSQL URL a scratch database is created on that server and dropped at the end.
-All traffic goes to 127.0.0.1. Always exits 0: a benchmark reports, it does not gate.
+All traffic goes to 127.0.0.1. A ratio off target is reported (FAIL) and the exit status is 0: a
+benchmark reports, it does not gate. A load phase in which no request succeeded measured
+nothing: the run stops with exit status 1.
 """
 
 from __future__ import annotations
@@ -48,7 +50,13 @@ HOST = "127.0.0.1"
 TREE_RATIO_TARGET = 3.0
 THROUGHPUT_RATIO_TARGET = 0.3
 RSS_TARGET_MB = 300.0
+SERVER_START_TIMEOUT_S = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Every benchmark's server runs with these, whatever the caller's shell exports: a benchmark
+# sends thousands of requests a minute with one token, so the default per-token limit
+# (100/minute) would answer 429 and the figures would measure the limiter; likewise the daily
+# export quota (2). bench/ratelimit.py sets the limits it compares on top of these.
+UNLIMITED: dict[str, str] = {"rate_limit": "off", "export_daily_limit": "0"}
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -90,19 +98,25 @@ def _server_command(launcher: str, port: int) -> list[str]:
     return [sys.executable, "-m", "lorebase.cli", "serve", "--host", HOST, "--port", str(port)]
 
 
+def server_environment(**settings: str) -> dict[str, str]:
+    """The environment of a benchmark's server: this process's without its LOREBASE_* variables
+    (the figures must not depend on the caller's shell), then UNLIMITED and `settings`, named as
+    the fields of `lorebase.settings.Settings` (`rate_limit="off"`)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("LOREBASE_")}
+    chosen = {**UNLIMITED, **settings}
+    return inherited | {f"LOREBASE_{name.upper()}": value for name, value in chosen.items()}
+
+
 @contextmanager
 def running_server(
-    database_url: str, data_dir: Path, launcher: str, timeout: float = 60.0
+    database_url: str, data_dir: Path, launcher: str, **settings: str
 ) -> Iterator[Server]:
-    """The server in a child process, answering /health; stopped (SIGINT, then kill) after."""
+    """The server in a child process, answering /health; stopped (SIGINT, then kill) after.
+    It runs with `server_environment(**settings)`."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "LOREBASE_DATABASE_URL": database_url,
-        "LOREBASE_DATA_DIR": str(data_dir),
-        "LOREBASE_HOST": HOST,
-        "LOREBASE_PORT": str(port),
-    }
+    env = server_environment(
+        database_url=database_url, data_dir=str(data_dir), host=HOST, port=str(port), **settings
+    )
     log = data_dir / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -110,7 +124,7 @@ def running_server(
         )
     server = Server(process, f"http://{HOST}:{port}", log)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
@@ -120,7 +134,7 @@ def running_server(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"no /health answer after {timeout:.0f} s")
+                raise RuntimeError(f"no /health answer after {SERVER_START_TIMEOUT_S:.0f} s")
             time.sleep(0.1)
         yield server
     finally:
@@ -375,7 +389,15 @@ def _httpx_load(
                 sent += 1
             if n >= max_requests or time.perf_counter() >= window.started + seconds:
                 return
-            elapsed, response = _timed_get(client, paths[n % len(paths)])
+            began = time.perf_counter()
+            try:
+                elapsed, response = _timed_get(client, paths[n % len(paths)])
+            except httpx.TransportError as error:
+                # Counted as a failed request, not left to end this thread unseen.
+                with lock:
+                    window.latencies_ms.append((time.perf_counter() - began) * 1000)
+                    window.fail(f"{type(error).__name__}: {error}")
+                continue
             with lock:
                 window.latencies_ms.append(elapsed)
                 if response.status_code != 200:
@@ -467,7 +489,10 @@ def load_phase(
     warmup: int = 10,
 ) -> Phase:
     """`concurrency` keep-alive connections GET `paths` in turn, each waiting for its answer
-    before the next request, until `seconds` have passed or `max_requests` were sent."""
+    before the next request, until `seconds` have passed or `max_requests` were sent.
+
+    Raises RuntimeError when no request was answered 200: such a phase measured nothing (every
+    answer a 429 from a rate limit left on, say), and a rate of 0 is no figure to report."""
     options: dict[str, Any] = {
         "concurrency": concurrency,
         "seconds": seconds,
@@ -479,9 +504,16 @@ def load_phase(
     else:
         window = asyncio.run(_raw_load_async(server, paths, headers, **options))
     elapsed = window.ended - window.started
+    succeeded = len(window.latencies_ms) - window.errors
+    if succeeded == 0:
+        raise RuntimeError(
+            f"load phase {name!r} measured nothing: no request succeeded "
+            f"({window.errors} failed in {elapsed:.1f} s; first failure: "
+            f"{window.first_error or 'none, no request was sent'})"
+        )
     return Phase(
         name=name,
-        requests=len(window.latencies_ms) - window.errors,
+        requests=succeeded,
         errors=window.errors,
         seconds=elapsed,
         latencies_ms=window.latencies_ms,
@@ -507,6 +539,7 @@ def report(
     rss_start: float,
     rss_peak: float,
     client: str,
+    concurrency: int,
 ) -> str:
     dumps = statistics.median(tree.dumps_ms)
     cold = statistics.median(tree.cold_ms) if tree.cold_ms else tree.cold_first_ms
@@ -534,7 +567,7 @@ def report(
         ratio = phase.rate / health_rate if health_rate else 0.0
         rows.append(
             (
-                f"{label}, concurrency 16",
+                f"{label}, concurrency {concurrency}",
                 f"{phase.rate:7.0f} req/s",
                 f"/health {health_rate:.0f} req/s",
                 f"{ratio:7.2f}x",
@@ -653,7 +686,9 @@ def main(argv: list[str] | None = None) -> int:
             print("load: /health...", file=sys.stderr, flush=True)
             health.append(load_phase(server, "GET /health (after)", ["/health"], headers, **load))
             rss_peak = memory_mb(server.pid, "VmHWM")
-    print(report(ws, engine, tree, phases, health, rss_start, rss_peak, args.client))
+    print(
+        report(ws, engine, tree, phases, health, rss_start, rss_peak, args.client, args.concurrency)
+    )
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -22,8 +22,10 @@ taken out: OK or FAIL.
 
     .venv/bin/python -m bench.render
     .venv/bin/python -m bench.render --articles 3000
+    .venv/bin/python -m bench.render --database-url postgresql+psycopg://postgres@127.0.0.1/postgres
 
-Always exits 0: a benchmark reports, it does not gate.
+A ratio off target, or a page that differs, is reported and the exit status is 0: a benchmark
+reports, it does not gate. A run with nothing to render exits 1.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ if __package__ in (None, ""):  # run as `python bench/render.py`
 from bench.exchange import _engine_factory
 from bench.generate import generate_workspace, scratch_database
 from bench.html_site import publish_everything
+from bench.reads import UNLIMITED
 from lorebase.app import create_app
 from lorebase.db.models import Article, ArticleRevision, ArticleTranslation
 from lorebase.exchange.formats import EXPORT_WRITERS
@@ -158,7 +161,10 @@ def api_matches_export(
             for name in archive.namelist()
             if name.endswith(".html")
         }
-    settings = Settings(data_dir=folder / "data", database_url=url, workers=0)
+    # The sample may exceed the default rate limit: UNLIMITED, whatever the environment says.
+    settings = Settings.model_validate(
+        {**UNLIMITED, "data_dir": folder / "data", "database_url": url, "workers": 0}
+    )
     differing = []
     app = create_app(settings)
     with TestClient(app) as client:
@@ -187,7 +193,9 @@ def _without_table_wraps(page: str) -> str:
 # --- report --------------------------------------------------------------------------------------
 
 
-def report(articles: list[PublishedBody], timings: dict[str, Timing], agreement: Agreement) -> str:
+def report(
+    engine: str, articles: list[PublishedBody], timings: dict[str, Timing], agreement: Agreement
+) -> str:
     ours = timings["Lorebase markdown_to_html"]
     base = timings["markdown-it-py"]
     ratio = ours.per_second / base.per_second
@@ -206,8 +214,8 @@ def report(articles: list[PublishedBody], timings: dict[str, Timing], agreement:
     widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     agreed = agreement.checked - len(agreement.differing)
     lines = [
-        f"Markdown rendering benchmark: {len(articles):,} distinct published article bodies, "
-        f"{size / 1024:.1f} KB on average",
+        f"Markdown rendering benchmark: {engine}, {len(articles):,} distinct published article "
+        f"bodies, {size / 1024:.1f} KB on average",
         "",
         "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
         "  ".join("-" * w for w in widths),
@@ -222,13 +230,18 @@ def report(articles: list[PublishedBody], timings: dict[str, Timing], agreement:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server URL (a scratch database is created there and dropped); "
+        "default: SQLite in a temp directory",
+    )
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sample", type=int, default=50, help="articles checked API vs export")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     with (
-        scratch_database(None) as url,
+        scratch_database(args.database_url) as url,
         tempfile.TemporaryDirectory(prefix="lorebase-bench-render-") as temp,
     ):
         print("generating the articles...", file=sys.stderr, flush=True)
@@ -238,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         with _engine_factory(url) as factory:
             publish_everything(factory, ws.workspace_id)
             articles = published_articles(factory, ws.workspace_id)
+            if not articles:
+                raise RuntimeError("the workspace has no published article body: nothing to render")
             texts = [a.markdown for a in articles]
             renderers = {
                 "Lorebase markdown_to_html": markdown_to_html,
@@ -257,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
             agreement = api_matches_export(
                 url, ws.admin_token, ws.project_id, factory, sample, Path(temp)
             )
-    print(report(articles, timings, agreement))
+    engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(report(engine, articles, timings, agreement))
     return 0
 
 
