@@ -16,7 +16,6 @@ from lorebase.api.v2.cached import cached_read
 from lorebase.api.v2.categories import MAX_BULK
 from lorebase.api.v2.common import AppendSas, ForDisplay, LangQuery, Published, version_list
 from lorebase.api.v2.envelope import ok
-from lorebase.auth.tokens import Caller
 from lorebase.kb import articles as kb
 from lorebase.kb.categories import article_summary, related_articles
 from lorebase.kb.content import article_view
@@ -449,70 +448,6 @@ def _read(
     return shapes.article_content(view, url=url)
 
 
-def _read_response(
-    request: Request,
-    caller: Caller,
-    session: Session,
-    settings: Settings,
-    article_id: str,
-    lang: str | None,
-    *,
-    for_display: bool,
-    published: bool,
-    append_sas: bool,
-) -> Response:
-    response = cached_read(
-        request,
-        session,
-        caller.project_id,
-        "article",
-        article_id,
-        ((lang or "").lower(), published, for_display),
-        lambda: {
-            "data": _read(
-                session,
-                caller.project_id,
-                article_id,
-                lang,
-                published=published,
-                for_display=for_display,
-                settings=settings,
-            )
-        },
-    )
-    return signed_content(request, session, caller.project_id, response, append_sas)
-
-
-# Not in the official document, whose /v2/Articles/{articleId} is DELETE only: production
-# Document360 clients (an LLM framework's Document360 reader, a search engine's connector) read
-# articles with GET /v2/Articles/{articleId}?langCode=… and the service answers them, so
-# Lorebase does too: the article in `langCode`, else the workspace's default language, in the
-# shape of GET /v2/Articles/{articleId}/{langCode}.
-@router.get("/{articleId}")
-def get_article_default_language(
-    request: Request,
-    caller: CallerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    articleId: str,
-    lang: LangQuery = None,
-    for_display: ForDisplay = False,
-    published: Published = False,
-    append_sas: AppendSas = True,
-) -> Response:
-    return _read_response(
-        request,
-        caller,
-        session,
-        settings,
-        articleId,
-        lang,
-        for_display=for_display,
-        published=published,
-        append_sas=append_sas,
-    )
-
-
 @router.get("/{articleId}/{langCode}")
 def get_article(
     request: Request,
@@ -525,16 +460,54 @@ def get_article(
     published: Published = False,
     append_sas: AppendSas = True,
 ) -> Response:
-    return _read_response(
+    response = cached_read(
+        request,
+        session,
+        caller.project_id,
+        "article",
+        articleId,
+        (langCode.lower(), published, for_display),
+        lambda: {
+            "data": _read(
+                session,
+                caller.project_id,
+                articleId,
+                langCode,
+                published=published,
+                for_display=for_display,
+                settings=settings,
+            )
+        },
+    )
+    return signed_content(request, session, caller.project_id, response, append_sas)
+
+
+# Not in the official document, whose /v2/Articles/{articleId} is DELETE only: production
+# Document360 clients (an LLM framework's Document360 reader, a search engine's connector) read
+# articles with GET /v2/Articles/{articleId}?langCode=… and the service answers them, so
+# Lorebase does too, as the language route does (an empty code is the default language).
+@router.get("/{articleId}")
+def get_article_default_language(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    articleId: str,
+    lang: LangQuery = None,
+    for_display: ForDisplay = False,
+    published: Published = False,
+    append_sas: AppendSas = True,
+) -> Response:
+    return get_article(
         request,
         caller,
         session,
         settings,
         articleId,
-        langCode,
-        for_display=for_display,
-        published=published,
-        append_sas=append_sas,
+        lang or "",
+        for_display,
+        published,
+        append_sas,
     )
 
 
