@@ -52,6 +52,7 @@ from lorebase.db.models import (
     CategoryRevision,
     CategoryTranslation,
     SearchEntry,
+    VocabularyWord,
     new_id,
 )
 from lorebase.exchange.jsonzip.importer import ImportLog, import_export
@@ -264,7 +265,19 @@ def written_rows(session: Session, workspace_id: str) -> list[tuple[Table, list[
         out.append((table, [dict(row._mapping) for row in session.execute(query)]))
     categories, articles, *owned = out
     category_rows = (categories[0], _parents_first(categories[1]))
-    return [category_rows, owned[0], owned[1], articles, *owned[2:]]
+    # The search vocabulary the import adds (lorebase.kb.search.index.add_vocabulary).
+    vocabulary = _table(VocabularyWord)
+    words = session.execute(
+        select(vocabulary).where(vocabulary.c.project_version_id == workspace_id)
+    )
+    return [
+        category_rows,
+        owned[0],
+        owned[1],
+        articles,
+        *owned[2:],
+        (vocabulary, [dict(row._mapping) for row in words]),
+    ]
 
 
 def fresh_copies(

@@ -42,8 +42,9 @@ from lorebase.db.models import (
     CategoryTranslation,
     SearchEntry,
 )
+from lorebase.exchange.jsonzip.importer import analyze_bulk_load
 from lorebase.kb import workspaces
-from lorebase.kb.search import plain_text
+from lorebase.kb.search.index import IndexedText, add_vocabulary, entry_row, indexed, plain_text
 from lorebase.kb.slugs import slugify
 
 FOLDER, PAGE, INDEX = 0, 1, 2
@@ -324,6 +325,9 @@ class _Rows:
     article_translations: list[dict[str, Any]] = field(default_factory=list)
     article_revisions: list[dict[str, Any]] = field(default_factory=list)
     search_entries: list[dict[str, Any]] = field(default_factory=list)
+    # language → the (word, term) pairs of its search entries: the workspace's vocabulary.
+    vocabulary: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    workspace_id: str = ""
 
     def in_insert_order(self) -> list[tuple[type[Any], list[dict[str, Any]]]]:
         return [
@@ -360,7 +364,7 @@ class _Builder:
             SECOND_LANGUAGE: TextWriter(rng, FRENCH_WORDS),
         }
         self.slugs = {"category": _Slugs(), "article": _Slugs()}
-        self.rows = _Rows()
+        self.rows = _Rows(workspace_id=workspace_id)
         self.start = datetime.now(UTC) - timedelta(days=365)
 
     def _moment(self, after: datetime | None = None) -> datetime:
@@ -530,21 +534,25 @@ class _Builder:
         )
         # The same rows `kb.search.index_article_language` keeps for an article language.
         wanted = {"latest": latest, **({"published": public} if public else {})}
-        texts: dict[int, str] = {}
+        texts: dict[int, tuple[str, IndexedText]] = {}
         for kind, number in wanted.items():
             revision = revisions[number - 1]
             if number not in texts:
-                texts[number] = writer.plain(versions[number - 1])
+                plain = writer.plain(versions[number - 1])
+                texts[number] = plain, indexed(revision["title"], plain, lang)
+                self.rows.vocabulary.setdefault(lang, set()).update(texts[number][1].words)
+            plain, analysed = texts[number]
             self.rows.search_entries.append(
-                {
-                    "article_id": article["id"],
-                    "project_version_id": self.workspace_id,
-                    "language_code": lang,
-                    "kind": kind,
-                    "version_number": number,
-                    "title": revision["title"],
-                    "body": texts[number],
-                }
+                entry_row(
+                    article_id=article["id"],
+                    workspace_id=self.workspace_id,
+                    language_code=lang,
+                    kind=kind,
+                    version_number=number,
+                    title=revision["title"],
+                    body=plain,
+                    text=analysed,
+                )
             )
 
 
@@ -569,6 +577,8 @@ def _insert(session: Session, rows: _Rows) -> dict[str, int]:
             for start in range(0, len(batch), INSERT_CHUNK):
                 session.execute(insert(model.__table__), batch[start : start + INSERT_CHUNK])
         counts[model.__tablename__] = len(batch)
+    for lang, words in rows.vocabulary.items():
+        add_vocabulary(session, rows.workspace_id, lang, words)
     return counts
 
 
@@ -636,6 +646,7 @@ def generate_workspace(
             builder.articles(articles, category_rows)
             _check_search_text(builder.rows)
             counts = _insert(session, builder.rows)
+            analyze_bulk_load(session)  # as an import does
             workspaces.touch(session, workspace.id)
     finally:
         engine.dispose()

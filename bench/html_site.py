@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import insert, literal, select, tuple_, update
+from sqlalchemy import case, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 if __package__ in (None, ""):  # run as `python bench/html_site.py`
@@ -59,8 +59,11 @@ from lorebase.db.models import (
 from lorebase.exchange.formats import EXPORT_WRITERS
 from lorebase.exchange.plan import PAGE_TYPES
 from lorebase.kb import workspaces
+from lorebase.kb.search.index import scope_term
 
 RATIO_TARGET = 10.0
+# The search entry's index columns (lorebase.kb.search.index), copied with its texts.
+ANALYSED = ("title_terms", "terms", "term_count")
 MKDOCS_YML = """\
 site_name: Lorebase benchmark
 use_directory_urls: false
@@ -98,9 +101,18 @@ def publish_everything(factory: sessionmaker[Session], workspace_id: str) -> Non
                 # A published revision has its own search row, as `kb.search` keeps them: a
                 # copy of the draft's "latest" row (the same revision).
                 columns = ("article_id", "project_version_id", "language_code", "kind")
+                languages = session.scalars(
+                    select(SearchEntry.language_code)
+                    .where(SearchEntry.project_version_id == workspace_id)
+                    .distinct()
+                )
+                published_scope = case(
+                    {c: scope_term(workspace_id, c, "published") for c in languages},
+                    value=SearchEntry.language_code,
+                )
                 session.execute(
                     insert(SearchEntry).from_select(
-                        [*columns, "version_number", "title", "body"],
+                        [*columns, "version_number", "title", "body", "scope", *ANALYSED],
                         select(
                             SearchEntry.article_id,
                             SearchEntry.project_version_id,
@@ -109,6 +121,8 @@ def publish_everything(factory: sessionmaker[Session], workspace_id: str) -> Non
                             SearchEntry.version_number,
                             SearchEntry.title,
                             SearchEntry.body,
+                            published_scope,
+                            *(getattr(SearchEntry, c) for c in ANALYSED),
                         ).where(
                             SearchEntry.kind == "latest",
                             tuple_(SearchEntry.article_id, SearchEntry.language_code).in_(drafts),

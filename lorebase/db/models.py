@@ -302,8 +302,12 @@ class MergeCodeEntry(Base):
 class SearchEntry(Base):
     """The searchable text of one article language, as latest and as published revision.
 
-    On SQLite the ranking is done by an FTS5 table mirrored from this one (see
-    `lorebase.db.search`); on PostgreSQL by a generated tsvector column added in the migration.
+    `title` and `body` are what readers see of it; `title_terms` and `terms` (title and body)
+    are its index terms as lorebase.kb.search.analysis makes them, space-separated, in order.
+    The database only looks terms up: on SQLite in an FTS5 table over the two term columns and
+    `scope` (a term naming workspace, language and kind), on PostgreSQL in tsvector columns
+    generated from them (migration 0006), so both find the same entries for the same terms
+    and the ranking, done in Python, is the same.
     """
 
     __tablename__ = "search_entries"
@@ -320,6 +324,35 @@ class SearchEntry(Base):
     version_number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(32), default="")
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[str] = mapped_column(Text, default="")
+    term_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VocabularyWord(Base):
+    """The vocabulary of one workspace language: every word its search entries have held, as
+    written (folded) and as indexed (its term), for typo tolerance: a query word is matched to
+    the words within one or two edits of it, and looked up by their terms.
+
+    Words are added, never removed: a word no entry holds any more matches nothing, and the
+    vocabulary is tiny next to the entries. `id` only grows, so the highest one tells a cached
+    copy of the vocabulary that it is stale.
+    """
+
+    __tablename__ = "search_vocabulary"
+    __table_args__ = (
+        UniqueConstraint("project_version_id", "language_code", "word"),
+        Index("ix_search_vocabulary_scope", "project_version_id", "language_code", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE")
+    )
+    language_code: Mapped[str] = mapped_column(String(20))
+    word: Mapped[str] = mapped_column(String(200))
+    term: Mapped[str] = mapped_column(String(200))
 
 
 class Job(Base):

@@ -16,7 +16,7 @@ from lorebase.db.models import (
     ProjectVersion,
     utcnow,
 )
-from lorebase.kb import search, workspaces
+from lorebase.kb import merge_codes, search, workspaces
 from lorebase.kb.categories import article_summary, check_related_articles
 from lorebase.kb.errors import Invalid, NotFound
 from lorebase.kb.revisions import (
@@ -162,7 +162,7 @@ def create_article(
         },
         revision=_body(article, title, content, user_id),
     )
-    search.index_article_language(session, article, tr)
+    _index(session, article, tr)
     return article, tr
 
 
@@ -244,7 +244,7 @@ def update_article(
     if fields.get("translation_option") is not None:
         tr.translation_option = int(fields["translation_option"])
     article.modified_at = utcnow()
-    search.index_article_language(session, article, tr)
+    _index(session, article, tr)
     session.flush()
     return located, tr, rev
 
@@ -340,7 +340,7 @@ def publish_article(
     except AlreadyPublished:
         raise Invalid("Article has already been published.") from None
     located.article.modified_at = utcnow()
-    search.index_article_language(session, located.article, tr)
+    _index(session, located.article, tr)
     return located
 
 
@@ -369,7 +369,7 @@ def fork_article(
             f"Cannot fork version number {version_number}, it does not exist in your project."
         ) from None
     tr.title = rev.title  # the translation carries its latest revision's title
-    search.index_article_language(session, located.article, tr)
+    _index(session, located.article, tr)
     return rev
 
 
@@ -398,7 +398,7 @@ def delete_version(
             "The published version cannot be deleted; publish another version first."
         ) from None
     tr.title = _latest(session, tr).title
-    search.index_article_language(session, located.article, tr)
+    _index(session, located.article, tr)
 
 
 def update_settings(
@@ -437,6 +437,11 @@ def update_description(
     tr.modified_at = utcnow()
 
 
+def _index(session: Session, article: Article, tr: ArticleTranslation) -> None:
+    values = merge_codes.values_for(session, article.project_version_id, tr.language_code)
+    search.index_article_language(session, article, tr, values)
+
+
 def workspace_articles(session: Session, scope: WorkspaceScope, lang: str) -> list[ArticleSummary]:
     langs = list(dict.fromkeys([lang, scope.default_language]))
     rows = session.execute(
@@ -459,7 +464,8 @@ class SearchHitView:
     article_id: str
     title: str
     body: str
-    snippet: str
+    title_highlight: search.Highlight
+    snippet: search.Highlight
     version_number: int
     public_version: int
     slug: str
@@ -486,6 +492,7 @@ def search_hits(session: Session, hits: list[search.SearchHit], lang: str) -> li
                 article_id=hit.article_id,
                 title=hit.title,
                 body=hit.body,
+                title_highlight=hit.title_highlight,
                 snippet=hit.snippet,
                 version_number=hit.version_number,
                 public_version=tr.public_version if tr else 0,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from lorebase.db.models import MergeCodeEntry, utcnow
 from lorebase.kb import workspaces
 from lorebase.kb.errors import Invalid, NotFound
+from lorebase.kb.search import index as search_index
 from lorebase.render import GlossaryTerm, MergeCodeValues, Snippet
 
 KINDS = ("variable", "snippet", "glossary")
@@ -91,6 +92,7 @@ def create_entry(
     )
     session.add(entry)
     session.flush()
+    _index_users(session, scope.id)
     return entry
 
 
@@ -147,6 +149,7 @@ def update_entry(
         entry.is_html = bool(fields["is_html"])
     entry.modified_at = utcnow()
     session.flush()
+    _index_users(session, entry.project_version_id)
     return entry
 
 
@@ -154,6 +157,15 @@ def delete_entry(session: Session, project_id: str, kind: str, entry_id: str) ->
     entry = _locate(session, project_id, kind, entry_id)
     workspaces.touch(session, entry.project_version_id)
     session.delete(entry)
+    session.flush()
+    _index_users(session, entry.project_version_id)
+
+
+def _index_users(session: Session, workspace_id: str) -> None:
+    """Search finds articles by their merge codes' values: those using one are indexed again."""
+    search_index.reindex_merge_code_users(
+        session, workspace_id, lambda lang: values_for(session, workspace_id, lang)
+    )
 
 
 def values_for(session: Session, workspace_id: str, lang: str) -> MergeCodeValues:

@@ -221,6 +221,33 @@ def test_render_times_both_renderers_and_compares_the_api_with_the_html_export(
     assert figure(output, r"^API html_content == HTML export page body: \d+/(\d+) articles") == 5
 
 
+def test_search_measures_the_route_and_both_baselines_on_every_kind_of_query(
+    database: Database, tmp_path: Path
+) -> None:
+    dumped = tmp_path / "queries.jsonl"
+    output = run_on(
+        database,
+        "search",
+        *("--corpus", "generated", "--queries-per-kind", "8"),
+        *("--latency-articles", "200", "--latency-categories", "20"),
+        *("--dump-queries", str(dumped)),
+    )
+
+    # The generated corpus repeats pooled paragraphs, so body-word queries that name a single
+    # article may not exist there (the report says so); every other kind has its 8.
+    for kind in ("exact title", "one typo", "a question", "other inflection", "typed prefix"):
+        assert figure(output, rf"^MRR@10\s+{kind}\s+(\d+)\s") == 8
+    assert re.search(r"^MRR@10\s+body words\s+\d+\s+(n/a|[\d.]+)\s", output, re.MULTILINE), output
+    for kind in ("exact title", "one typo", "a question", "other inflection", "overall"):
+        for value in figures(output, rf"^MRR@10\s+{kind}\s+\d+\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$"):
+            assert 0 <= value <= 1
+    assert figure(output, r"^\s+Lorebase, the route, 200 articles\s+([\d.]+)\s") > 0
+    assert re.search(r"^overall MRR@10 >= 0\.80\s+[\d.]+\s+(PASS|FAIL)$", output, re.MULTILINE)
+    queries = [json.loads(line) for line in dumped.read_text().splitlines()]
+    assert len(queries) == figure(output, r", (\d+) known-item queries;")
+    assert all(q["query"] and q["article_id"] and q["kind"] for q in queries)
+
+
 def test_a_load_phase_in_which_every_request_is_refused_stops_the_benchmark(
     tmp_path: Path,
 ) -> None:

@@ -113,8 +113,6 @@ def search(
         include_drafts=include_drafts,
     )
     hits = kb_articles.search_hits(session, result.hits, code)
-    # Algolia's words: an empty query matches every record and highlights nothing.
-    level = "full" if kb_search.query_words(search_query or "") else "none"
     elapsed = int((time.perf_counter() - started) * 1000)
     return ok(
         data={
@@ -132,7 +130,17 @@ def search(
                     "is_draft": include_drafts and h.version_number != h.public_version,
                     "lang_code": code,
                     "is_private": False,
-                    "_snippet_result": {"content": {"value": h.snippet, "match_level": level}},
+                    "_snippet_result": {
+                        "content": {"value": h.snippet.value, "match_level": h.snippet.match_level}
+                    },
+                    "_highlight_result": {
+                        "title": {
+                            "value": h.title_highlight.value,
+                            "match_level": h.title_highlight.match_level,
+                            "fully_highlighted": h.title_highlight.fully_highlighted,
+                            "matched_words": h.title_highlight.matched_words,
+                        }
+                    },
                 }
                 for h in hits
             ],

@@ -103,10 +103,15 @@ def test_a_title_match_ranks_above_a_body_only_match(kb):
     assert kb.found("kubernetes") == [in_title, body_only]
 
 
-def test_every_word_must_match(kb):
+def test_articles_with_every_word_come_before_those_with_fewer(kb):
+    some = kb.article("Storage", "Object storage only.")
     both = kb.article("Backups", "Nightly backups to object storage.")
-    kb.article("Storage", "Object storage only.")
-    assert kb.found("nightly storage") == [both]
+    assert kb.found("nightly storage") == [both, some]
+
+
+def test_a_word_that_matches_nothing_does_not_empty_the_results(kb):
+    article_id = kb.article("Backups", "Nightly backups.")
+    assert kb.found("backups zzyzzx") == [article_id]
 
 
 def test_matching_ignores_case(kb):
@@ -117,8 +122,6 @@ def test_matching_ignores_case(kb):
 
 
 def test_matching_ignores_accents(kb):
-    # FTS5's unicode61 tokenizer folds diacritics (remove_diacritics 2); on PostgreSQL the
-    # lorebase_search configuration puts the unaccent dictionary first (migration 0005).
     article_id = kb.article("Café menu", "Crème brûlée")
     assert kb.found("CAFE") == [article_id]
     assert kb.found("creme brulee") == [article_id]
@@ -128,9 +131,135 @@ def test_the_last_word_matches_as_a_prefix(kb):
     article_id = kb.article("Configuration", "Configure the configurator.")
     assert kb.found("config") == [article_id]
     assert kb.found("configuration") == [article_id]
-    # Only the last word is a prefix: a leading partial word must match whole.
-    assert kb.found("config configurator") == []
     assert kb.found("configure configur") == [article_id]
+
+
+def test_only_the_last_word_is_a_prefix(kb):
+    guide = kb.article("Config guide", "A short guide.")
+    configuration = kb.article("Configuration guide", "The long one.")
+    # "config" is not the last word: it matches "config" only, and the article that holds
+    # it and "guide" comes first; the other has "guide" only.
+    assert kb.found("config guide") == [guide, configuration]
+    # As the last word it is a prefix of both; the exact word still comes first.
+    assert kb.found("guide config") == [guide, configuration]
+
+
+# --- what readers type: inflections, typos, questions -----------------------------------------
+
+
+def test_other_inflections_of_a_word_find_the_article(kb):
+    metrics = kb.article("Import Metrics", "Bring numbers in from a file.")
+    library = kb.article("Library", "Where the fonts live.")
+    assert kb.found("import metric") == [metrics]
+    assert kb.found("importing metrics") == [metrics]
+    assert kb.found("libraries") == [library]
+
+
+def test_a_typo_in_a_long_enough_word_is_forgiven(kb):
+    metrics = kb.article("Import Metrics", "Bring numbers in from a file.")
+    kb.article("Layers", "Stacking order.")
+    assert kb.found("Imoprt Metrics") == [metrics]  # two letters swapped: one typo
+    assert kb.found("import metrcs") == [metrics]  # a letter missing
+    assert kb.found("impotr metrcs") == [metrics]  # one typo in each word
+    # Four letters allow no typo (Meilisearch's defaults: 1 from 5 letters, 2 from 9).
+    assert kb.found("layr") == []
+    assert kb.found("stackign") != []  # eight letters: one typo
+
+
+def test_two_typos_are_forgiven_from_nine_letters(kb):
+    article_id = kb.article("Configuration", "Settings.")
+    assert kb.found("cnofiguraiton") == [article_id]  # 13 letters, two swaps
+    assert kb.found("stetings") == [article_id]  # 8 letters, one swap
+    assert kb.found("sttenigs") == []  # 8 letters, two typos: too many
+
+
+def test_typo_free_matches_rank_above_typos(kb):
+    with_typo = kb.article("Layer masks", "Masks hide parts of a layer.")
+    exact = kb.article("Player masks", "Masks for players.")
+    assert kb.found("player masks") == [exact, with_typo]
+
+
+def test_a_question_finds_the_article_its_title_names(kb):
+    target = kb.article("Import Metrics", "Bring numbers in from a file.")
+    kb.article("How to do anything", "How do I do it? You do it like this, I think.")
+    kb.article("Metrics overview", "Which metrics there are; import them later.")
+    assert kb.found("how do I import metrics")[0] == target
+    assert kb.found("where can I find import metrics")[0] == target
+
+
+def test_a_query_of_stop_words_only_still_finds_them(kb):
+    article_id = kb.article("How to", "What it is about.")
+    assert kb.found("how to") == [article_id]
+
+
+def test_ranking_tiers_exact_title_phrase_all_in_title_all_words_fewer(kb):
+    fewer = kb.article("Export", "Only one of the two words.")
+    all_words = kb.article("Preferences", "Export settings and colour profiles.")
+    all_in_title = kb.article("Colour settings for export", "Options.")
+    phrase = kb.article("Export colour settings", "Options.")
+    exact = kb.article("Export colour", "Options.")
+    assert kb.found("export colour") == [exact, phrase, all_in_title, all_words, fewer]
+
+
+def test_an_exact_title_beats_a_longer_title_that_holds_it(kb):
+    longer = kb.article("Import Metrics from a spreadsheet", "import metrics import metrics")
+    exact = kb.article("Import Metrics", "Numbers.")
+    assert kb.found("import metrics") == [exact, longer]
+
+
+def test_french_words_are_stemmed_as_french(kb, project):
+    project.add_language("fr")
+    article_id = kb.article("Creations", "English text.")
+    kb.edit(article_id, lang="fr", title="Création de calques", content="Les créations.")
+    kb.publish(article_id, 1, lang="fr")
+    assert kb.found("créations", lang="fr") == [article_id]
+    assert kb.found("creation calque", lang="fr") == [article_id]
+
+
+def test_german_compounds_and_cjk_text_are_searchable(kb, project):
+    compound = kb.article("Benutzerverwaltung", "Die Benutzerverwaltung regelt Rechte.")
+    japanese = kb.article("検索について", "日本語の全文検索を説明します。")
+    assert kb.found("benutzer") == [compound]  # typed as a prefix
+    assert kb.found("Benutzerverwaltung") == [compound]
+    assert kb.found("全文検索") == [japanese]
+    assert kb.found("検索") == [japanese]
+
+
+# --- highlighting -----------------------------------------------------------------------------
+
+
+def test_hits_carry_the_title_and_a_snippet_with_the_matched_words_marked(kb):
+    body = "Start here. " + "Filler words go on. " * 30 + "Then import your metrics from a file."
+    kb.article("Import Metrics", body)
+    (hit,) = kb.search("imoprt metric")["hits"]
+    title = hit["_highlight_result"]["title"]
+    assert title == {
+        "value": "<em>Import</em> <em>Metrics</em>",
+        "match_level": "full",
+        "fully_highlighted": True,
+        "matched_words": ["imoprt", "metric"],
+    }
+    snippet = hit["_snippet_result"]["content"]
+    assert "<em>import</em> your <em>metrics</em>" in snippet["value"]
+    assert snippet["value"].startswith("…")
+    assert snippet["match_level"] == "full"
+
+
+def test_highlighted_text_is_escaped(kb):
+    kb.article("<b>Bold</b> & bright", "Use <script>alert(1)</script> carefully & bright.")
+    (hit,) = kb.search("bright")["hits"]
+    assert hit["_highlight_result"]["title"]["value"] == (
+        "&lt;b&gt;Bold&lt;/b&gt; &amp; <em>bright</em>"
+    )
+    assert "<script>" not in hit["_snippet_result"]["content"]["value"]
+    assert hit["_highlight_result"]["title"]["match_level"] == "full"
+
+
+def test_a_partial_match_says_so(kb):
+    kb.article("Export", "Export everything.")
+    (hit,) = kb.search("export zzyzzx")["hits"]
+    assert hit["_highlight_result"]["title"]["match_level"] == "partial"
+    assert hit["_highlight_result"]["title"]["matched_words"] == ["export"]
 
 
 def _category(project: Any, name: str, order: int, parent: str | None = None) -> str:
@@ -391,3 +520,39 @@ def test_any_text_query_is_answered_without_error(kb, query):
         kb.seeded = True
     data = kb.search(query)
     assert data["nb_hits"] >= len(data["hits"])
+
+
+def test_merge_codes_are_searched_and_shown_resolved_and_follow_their_values(kb, project):
+    variable = project.post(
+        "/v2/Variables",
+        json={"project_version_id": project.workspace_id, "name": "Product", "value": "Acme"},
+    )
+    assert variable.status_code == 200, variable.text
+    article_id = kb.article("Installing {{variable.Product}}", "Run {{variable.Product}} setup.")
+    (hit,) = kb.search("acme")["hits"]
+    assert hit["article_id"] == article_id
+    assert hit["title"] == "Installing Acme"
+    assert hit["_snippet_result"]["content"]["value"] == "Run <em>Acme</em> setup."
+    assert kb.found("variable product") == []
+
+    renamed = project.put(
+        f"/v2/Variables/{variable.json()['data']['id']}", json={"value": "Zenith"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert kb.found("zenith") == [article_id]
+    assert kb.found("acme") == []
+
+
+def test_only_the_first_ten_words_of_a_query_count(kb):
+    article_id = kb.article("Alpha beta", "gamma delta")
+    words = ["alpha"] + ["zzyzzx"] * 9 + ["beta"] * 50
+    (hit,) = kb.search(" ".join(words))["hits"]
+    assert hit["article_id"] == article_id
+    assert hit["_highlight_result"]["title"]["matched_words"] == ["alpha"]
+
+
+def test_the_form_the_reader_typed_ranks_above_other_forms_of_the_word(kb):
+    singular = kb.article("Layer", "One.")
+    plural = kb.article("Layers", "Many.")
+    assert kb.found("layers") == [plural, singular]
+    assert kb.found("layer") == [singular, plural]
