@@ -25,7 +25,7 @@ from lorebase.kb.search.query import (
     QueryWord,
     TermIndex,
     Terms,
-    find_typos,
+    find_variants,
     query_words,
 )
 from lorebase.kb.search.ranking import TITLE_IN_QUERY, Found, Ranking
@@ -124,7 +124,7 @@ def _matching(
     rarest alone, then any of them."""
     others = [w for w in words if not w.stop]
     for group in (others, [w for w in words if w.stop]) if others else (words,):
-        find_typos(session, index.params["pv"], index.params["lang"], group)
+        find_variants(session, index.params["pv"], index.params["lang"], group)
         counts = index.counts([Lookup((Terms(tuple(w.lookups())),)) for w in group])
         present = [w for w, n in zip(group, counts, strict=True) if n]
         if present:
@@ -265,7 +265,10 @@ def _found_in_terms(words: list[QueryWord], terms: str, in_title: set[int]) -> F
     padded = f" {terms} "
     anywhere, typo_only = set(), set()
     for word in words:
-        if f" {word.term} " in padded or (word.last and f" {word.surface}" in padded):
+        completed = word.last and (
+            f" {word.surface}" in padded or any(f" {t} " in padded for t in word.completions)
+        )
+        if f" {word.term} " in padded or completed:
             anywhere.add(word.position)
         elif any(f" {t} " in padded for t in word.typos):
             anywhere.add(word.position)

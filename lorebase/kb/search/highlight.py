@@ -53,7 +53,7 @@ class Highlight:
 
 def _matched(words: list[Word], query: list[QueryWord]) -> dict[int, QueryWord]:
     """Index in `words` → the query word it matches."""
-    by_term = {t: q for q in reversed(query) for t in (*q.typos, q.term)}
+    by_term = {t: q for q in reversed(query) for t in (*q.completions, *q.typos, q.term)}
     prefix = next((q for q in query if q.last and q.surface), None)
     found: dict[int, QueryWord] = {}
     for i, word in enumerate(words):
@@ -106,7 +106,9 @@ def _body_matches(body: str, query: list[QueryWord], analysis: Analyzer) -> list
         words = analysis.words(body)
         found = _matched(words, query)
         return [_Mark(words[i].start, words[i].end, q) for i, q in sorted(found.items())]
-    openings = sorted({t[:2] for q in query for t in (q.term, q.surface, *q.typos) if t})
+    openings = sorted(
+        {t[:2] for q in query for t in (q.term, q.surface, *q.typos, *q.completions) if t}
+    )
     # The regex engine finds the candidates, Python looks at a few words, not all: in the
     # body with its accents folded letter for letter, so that places stay those of `body`.
     pattern = re.compile(

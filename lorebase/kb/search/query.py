@@ -8,6 +8,7 @@ Only counts and bounded sets of entries come back from the database: a common wo
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -31,8 +32,10 @@ TWO_TYPOS_FROM = 9
 # More than this many terms within a word's typos are not worth looking up (a short word in a
 # large vocabulary); the closest are kept.
 MAX_TYPO_TERMS = 24
+MAX_COMPLETIONS = 24
 
 MAX_QUERY_WORDS = 10
+MAX_WORDS_READ = 40  # stop words included
 
 EXACT, TYPO, PREFIX = "exact", "typo", "prefix"
 WAYS = (EXACT, TYPO, PREFIX)
@@ -49,12 +52,15 @@ class QueryWord:
     stop: bool
     last: bool  # the query's last word matches as a prefix too (search as you type)
     typos: list[str] = field(default_factory=list)
+    # The last word's completions: the terms of the words it begins ("gett": "getting",
+    # whose term "get" the prefix of terms would miss).
+    completions: list[str] = field(default_factory=list)
 
     def matches(self, term: str) -> str | None:
         """How this word matches an index term: EXACT, PREFIX, TYPO, or None."""
         if term == self.term:
             return EXACT
-        if self.last and term.startswith(self.surface):
+        if self.last and (term.startswith(self.surface) or term in self.completions):
             return PREFIX
         if term in self.typos:
             return TYPO
@@ -69,23 +75,32 @@ class QueryWord:
             found += self.typos
         if PREFIX in ways and self.last and self.surface:
             found.append(self.surface + "*")
+            found += self.completions
         return found
 
 
 def query_words(query: str, analysis: Analyzer) -> list[QueryWord]:
-    """The query's words, the first MAX_QUERY_WORDS of them (as Meilisearch does: a pasted
-    paragraph costs no more than a question)."""
+    """The query's words, as far as its first MAX_QUERY_WORDS words other than stop words (as
+    Meilisearch does: a pasted paragraph costs no more than a question)."""
     found = analysis.words(query)
+    kept, others = [], 0
+    for word in found[:MAX_WORDS_READ]:
+        stop = word.surface in analysis.stop_words
+        if not stop:
+            if others == MAX_QUERY_WORDS:
+                break
+            others += 1
+        kept.append((word, stop))
     return [
         QueryWord(
             position=i,
             typed=query[w.start : w.end],
             surface=w.surface,
             term=w.term,
-            stop=w.surface in analysis.stop_words,
+            stop=stop,
             last=i == len(found) - 1,
         )
-        for i, w in enumerate(found[:MAX_QUERY_WORDS])
+        for i, (w, stop) in enumerate(kept)
     ]
 
 
@@ -97,6 +112,13 @@ class _Vocabulary:
     top_id: int
     by_length: dict[int, list[str]]  # words as written (folded), by their length
     terms: dict[str, str]  # word → its term
+    ordered: list[str]  # the words in order, for those a prefix begins
+
+    def begun_by(self, prefix: str) -> list[str]:
+        """The words `prefix` begins, shortest first (the likeliest completions)."""
+        start = bisect.bisect_left(self.ordered, prefix)
+        end = bisect.bisect_left(self.ordered, prefix + "\U0010ffff")
+        return sorted(self.ordered[start:end], key=lambda w: (len(w), w))
 
 
 _vocabularies: OrderedDict[tuple[str, str], _Vocabulary] = OrderedDict()
@@ -125,7 +147,7 @@ def _vocabulary(session: Session, workspace_id: str, language_code: str) -> _Voc
     for word, term in rows:
         by_length.setdefault(len(word), []).append(word)
         terms[word] = term
-    loaded = _Vocabulary(top_id, by_length, terms)
+    loaded = _Vocabulary(top_id, by_length, terms, sorted(terms))
     with _vocabularies_lock:
         _vocabularies[key] = loaded
         _vocabularies.move_to_end(key)
@@ -139,15 +161,20 @@ def allowed_typos(word: QueryWord) -> int:
     return 2 if letters >= TWO_TYPOS_FROM else 1 if letters >= ONE_TYPO_FROM else 0
 
 
-def find_typos(
+def find_variants(
     session: Session, workspace_id: str, language_code: str, words: list[QueryWord]
 ) -> None:
     """Fill each word's `typos`: the terms of the vocabulary's words within its allowed edits
-    of the word as typed (a typo is in what was typed, "stackign", not in its stem)."""
+    of the word as typed (a typo is in what was typed, "stackign", not in its stem); and the
+    last word's `completions`."""
     wanted = [w for w in words if allowed_typos(w)]
-    if not wanted:
+    last = [w for w in words if w.last and w.surface]
+    if not wanted and not last:
         return
     vocabulary = _vocabulary(session, workspace_id, language_code)
+    for word in last:
+        completed = dict.fromkeys(vocabulary.terms[w] for w in vocabulary.begun_by(word.surface))
+        word.completions = [t for t in completed if t != word.term][:MAX_COMPLETIONS]
     for word in wanted:
         edits = allowed_typos(word)
         near: dict[str, int] = {}

@@ -56,7 +56,7 @@ class Ranking:
         self.stop_terms = stop_terms
         self._by_term: dict[str, list[QueryWord]] = {}
         for word in words:
-            for term in (word.term, *word.typos):
+            for term in (word.term, *word.typos, *word.completions):
                 self._by_term.setdefault(term, []).append(word)
         self._prefix = next((w for w in words if w.last and w.surface), None)
         self._term_positions: dict[str, frozenset[int]] = {}

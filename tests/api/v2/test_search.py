@@ -556,3 +556,12 @@ def test_the_form_the_reader_typed_ranks_above_other_forms_of_the_word(kb):
     plural = kb.article("Layers", "Many.")
     assert kb.found("layers") == [plural, singular]
     assert kb.found("layer") == [singular, plural]
+
+
+def test_a_prefix_longer_than_the_stem_still_completes_the_word(kb):
+    # "gett" begins "getting", whose term is "get": no term begins with "gett".
+    article_id = kb.article("Getting started", "Begin here.")
+    (hit,) = kb.search("gett")["hits"]
+    assert hit["article_id"] == article_id
+    assert hit["_highlight_result"]["title"]["value"] == "<em>Getting</em> started"
+    assert kb.found("started gett") == [article_id]
