@@ -266,7 +266,7 @@ class TextWriter:
         return [f"## {self.rng.choice(self.v['headings'])}", self.rng.choice(self.paragraphs)]
 
     def plain(self, parts: list[str]) -> str:
-        """`kb.search.plain_text` of `body(parts)`, from cached per-block results.
+        """`kb.search.index.plain_text` of `body(parts)`, from cached per-block results.
 
         Blocks are separated by blank lines, which plain_text folds into one space, so the
         text of the whole is the texts of the blocks joined by spaces (pinned by a check in
@@ -532,7 +532,7 @@ class _Builder:
                 "modified_at": revisions[-1]["modified_at"],
             }
         )
-        # The same rows `kb.search.index_article_language` keeps for an article language.
+        # The same rows `kb.search.index.index_article_language` keeps for an article language.
         wanted = {"latest": latest, **({"published": public} if public else {})}
         texts: dict[int, tuple[str, IndexedText]] = {}
         for kind, number in wanted.items():
@@ -557,7 +557,7 @@ class _Builder:
 
 
 def _check_search_text(rows: _Rows, sample: int = 50) -> None:
-    """The search rows hold exactly what `kb.search.plain_text` makes of the revision."""
+    """The search rows hold exactly what `kb.search.index.plain_text` makes of the revision."""
     wanted = {
         (e["article_id"], e["language_code"], e["version_number"]): e["body"]
         for e in rows.search_entries[:sample]

@@ -19,7 +19,7 @@ from lorebase.db.models import Article, ProjectVersion, SearchEntry
 from lorebase.kb.categories import category_order
 from lorebase.kb.search.analysis import Analyzer, analyzer
 from lorebase.kb.search.highlight import Highlight, highlight_title, snippet
-from lorebase.kb.search.index import entry_row, index_article_language, indexed, plain_text
+from lorebase.kb.search.index import index_article_language
 from lorebase.kb.search.query import (
     Lookup,
     QueryWord,
@@ -34,10 +34,7 @@ __all__ = [
     "Highlight",
     "SearchHit",
     "SearchResult",
-    "entry_row",
     "index_article_language",
-    "indexed",
-    "plain_text",
     "search_articles",
 ]
 
