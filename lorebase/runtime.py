@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from lorebase.db.engine import make_engine, make_session_factory
+from lorebase.db.engine import make_engine, make_lookup_engine, make_session_factory
 from lorebase.settings import Settings
 from lorebase.storage import BlobStore, blob_store_from_url
 
@@ -23,6 +23,8 @@ class Runtime:
     blobs: BlobStore
     # Signs download and media URLs (read once: a file read per request would add up).
     secret: bytes
+    # The one-row reads of every browser request (its session): see make_lookup_engine.
+    lookup_engine: Engine
 
 
 def make_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
@@ -44,4 +46,5 @@ def make_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
         make_session_factory(engine, writer=False),
         blobs,
         secret,
+        make_lookup_engine(engine),
     )

@@ -60,8 +60,27 @@ class Settings(BaseSettings):
     import_allow_private_urls: bool = False
     # Requests per token, in the `limits` notation ("100/minute", "5000/hour"); "off" disables.
     rate_limit: str = "100/minute"
-    # Redis shared by API processes (the rate-limit budget), e.g. redis://127.0.0.1:6379/0.
+    # Redis shared by API processes (the rate-limit budget, sign-in throttling), e.g.
+    # redis://127.0.0.1:6379/0.
     redis_url: str = ""
+    # Browser sessions end after this many idle minutes, and this many days after sign-in.
+    session_idle_minutes: int = Field(default=12 * 60, ge=1)
+    session_max_days: int = Field(default=14, ge=1, le=365)
+    # Failed sign-ins allowed per account, and per client address, before more are refused.
+    signin_attempts_per_account: str = "5/15 minutes"
+    signin_attempts_per_address: str = "30/15 minutes"
+    # Single sign-on (OpenID Connect). Set the issuer (its /.well-known/openid-configuration is
+    # read), the client id and secret; the redirect URI to register at the provider is
+    # <public_base_url>/account/signin/sso/callback.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    # The sign-in button's words: "Sign in with <name>".
+    oidc_name: str = "single sign-on"
+    # Whether a verified email the project does not know gets an account, and with which role.
+    oidc_create_accounts: bool = True
+    oidc_default_role: str = "reader"
 
     @field_validator("database_url")
     @classmethod
@@ -84,6 +103,36 @@ class Settings(BaseSettings):
                 f"LOREBASE_RATE_LIMIT {value!r} is not a rate such as '100/minute' or 'off'"
             ) from exc
         return value
+
+    @field_validator("signin_attempts_per_account", "signin_attempts_per_address")
+    @classmethod
+    def _known_attempts(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate such as '5/15 minutes'") from exc
+        return value
+
+    @field_validator("oidc_default_role")
+    @classmethod
+    def _known_role(cls, value: str) -> str:
+        from lorebase.auth.roles import Role
+
+        return Role.from_name(value).slug
+
+    @model_validator(mode="after")
+    def _complete_sso(self) -> Settings:
+        given = [bool(self.oidc_issuer), bool(self.oidc_client_id)]
+        if any(given) and not all(given):
+            raise ValueError(
+                "Single sign-on needs both LOREBASE_OIDC_ISSUER and LOREBASE_OIDC_CLIENT_ID"
+            )
+        self.oidc_issuer = self.oidc_issuer.rstrip("/")
+        return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @model_validator(mode="after")
     def _default_public_url(self) -> Settings:

@@ -80,7 +80,10 @@ class User(Base):
     """A team account: write routes name one in `user_id` / `updated_by`."""
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("project_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "email"),
+        UniqueConstraint("sso_subject", name="uq_users_sso_subject"),
+    )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -92,6 +95,85 @@ class User(Base):
     unique_user_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Argon2id in PHC string form; None: the account signs in only by link or single sign-on.
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A disabled account keeps its content attribution but cannot sign in; its sessions end.
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # `issuer|sub` of the single sign-on identity this account was matched to, once.
+    sso_subject: Mapped[str | None] = mapped_column(String(400), default=None)
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored, so a
+    copy of the database hands out no sessions."""
+
+    __tablename__ = "browser_sessions"
+    __table_args__ = (
+        Index("ix_browser_sessions_user", "user_id"),
+        # The purge of ended sessions (at each sign-in) finds them by index, not by a scan.
+        Index("ix_browser_sessions_expires", "expires_at"),
+        Index("ix_browser_sessions_last_seen", "last_seen_at"),
+    )
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The absolute end; the idle end is last_seen_at + the idle timeout of the settings.
+    expires_at: Mapped[datetime] = mapped_column()
+    # How the browser signed in: password, link or sso.
+    method: Mapped[str] = mapped_column(String(20))
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class SignInLink(Base):
+    """A one-time sign-in link (first start, a forgotten password); only its hash is stored."""
+
+    __tablename__ = "sign_in_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReaderGroup(Base):
+    """Readers who may read some workspaces of a private project (Document360's reader groups).
+    A reader in no group reads the whole project."""
+
+    __tablename__ = "reader_groups"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReaderGroupWorkspace(Base):
+    __tablename__ = "reader_group_workspaces"
+
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("reader_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ReaderGroupMember(Base):
+    __tablename__ = "reader_group_members"
+    __table_args__ = (Index("ix_reader_group_members_user", "user_id"),)
+
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("reader_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class ApiToken(Base):

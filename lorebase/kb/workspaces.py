@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import Article, Category, Language, Project, ProjectVersion, User
@@ -206,8 +206,12 @@ def create_user(
 ) -> User:
     if role not in ROLE_NAMES:
         raise Invalid(f"Unknown role {role}; use one of {sorted(ROLE_NAMES)}.")
+    email = email.strip()
+    # People sign in with their email in whatever case they type it: one account per address.
     taken = session.scalar(
-        select(User.id).where(User.project_id == project_id, User.email == email)
+        select(User.id).where(
+            User.project_id == project_id, func.lower(User.email) == email.lower()
+        )
     )
     if taken:
         raise Invalid(f"A team account with the email {email} already exists.")

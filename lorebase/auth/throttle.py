@@ -1,0 +1,69 @@
+"""Sign-in throttling: failed attempts counted per account and per client address.
+
+A moving window from the `limits` library, in memory, or in Redis when LOREBASE_REDIS_URL is
+set so that every API process counts the same attempts. Accounts are keyed by a hash of the
+lower-cased email, known or not, so the throttle answers alike for both and Redis holds no
+addresses of people. A successful sign-in clears its account's count, not its address's: one
+valid account must not buy an address fresh guesses at others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+
+import limits
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "lorebase-signin"
+
+
+class SignInThrottle:
+    def __init__(self, per_account: str, per_address: str, redis_url: str = "") -> None:
+        self.per_account = limits.parse(per_account)
+        self.per_address = limits.parse(per_address)
+        storage = (
+            storage_from_string(redis_url, key_prefix=KEY_PREFIX)
+            if redis_url
+            else storage_from_string("memory://")
+        )
+        self.window = MovingWindowRateLimiter(storage)
+
+    @staticmethod
+    def _account(project_id: str, email: str) -> str:
+        folded = f"{project_id}\0{email.strip().lower()}".encode("utf-8", "surrogatepass")
+        return "account:" + hashlib.sha256(folded).hexdigest()
+
+    def retry_after(self, project_id: str, email: str, address: str) -> int | None:
+        """Seconds to wait when this attempt must be refused; None lets it through."""
+        checks = [(self.per_account, self._account(project_id, email))]
+        if address:
+            checks.append((self.per_address, "address:" + address))
+        try:
+            for item, key in checks:
+                if not self.window.test(item, key):
+                    reset = self.window.get_window_stats(item, key).reset_time
+                    return max(1, math.ceil(reset - time.time()))
+        except Exception:
+            # A limiter outage must not lock everyone out; it is logged for the operator.
+            log.exception("sign-in throttle storage failed; letting the attempt through")
+        return None
+
+    def failed(self, project_id: str, email: str, address: str) -> None:
+        try:
+            self.window.hit(self.per_account, self._account(project_id, email))
+            if address:
+                self.window.hit(self.per_address, "address:" + address)
+        except Exception:
+            log.exception("sign-in throttle storage failed; the attempt was not counted")
+
+    def succeeded(self, project_id: str, email: str) -> None:
+        try:
+            self.window.clear(self.per_account, self._account(project_id, email))
+        except Exception:
+            log.exception("sign-in throttle storage failed; the count was not cleared")
