@@ -27,9 +27,13 @@ from lorebase.api.v2.response_cache import ResponseCache
 from lorebase.api.v3 import errors as v3_errors
 from lorebase.api.v3 import exchange as v3_exchange
 from lorebase.api.v3 import projects as v3_projects
+from lorebase.auth.throttle import SignInThrottle
 from lorebase.jobs.worker import start_embedded_workers
 from lorebase.runtime import make_runtime
 from lorebase.settings import Settings
+from lorebase.web import accounts as web_accounts
+from lorebase.web import pages as web_pages
+from lorebase.web import team as web_team
 
 ROUTERS = (
     projects.router,
@@ -41,6 +45,8 @@ ROUTERS = (
     v3_projects.router,
     v3_exchange.router,
 )
+# The browser's pages: case-sensitive paths of their own, sessions instead of tokens.
+BROWSER_ROUTERS = (web_accounts.router, web_team.router)
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
 ]
@@ -69,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if pool is not None:
                 await asyncio.to_thread(pool.stop)
+            if runtime.lookup_engine is not engine:
+                runtime.lookup_engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -93,6 +101,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(blobs.router)
     app.include_router(media.router)
+    app.state.signin_throttle = SignInThrottle(
+        settings.signin_attempts_per_account,
+        settings.signin_attempts_per_address,
+        settings.redis_url,
+    )
+    web_pages.install(app)
+    for router in BROWSER_ROUTERS:
+        app.include_router(router)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""First start: an empty database gets a project, a workspace, a language, an owner, a token."""
+"""First start: an empty database gets a project, a workspace, a language, an owner (with a
+one-time sign-in link) and an admin token."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from lorebase.auth.accounts import issue_sign_in_link
 from lorebase.auth.tokens import issue_token
 from lorebase.db.engine import prepared_schema
 from lorebase.kb import workspaces
+
+OWNER_EMAIL = "owner@lorebase.local"
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,8 @@ class FirstStart:
     project_id: str
     owner_id: str
     admin_token: str
+    # A one-time link that signs the owner in to choose a password (its path's secret).
+    owner_link: str
 
 
 def ensure_project(session: Session) -> FirstStart | None:
@@ -26,12 +32,12 @@ def ensure_project(session: Session) -> FirstStart | None:
     owner = workspaces.create_user(
         session,
         project.id,
-        email="owner@lorebase.local",
+        email=OWNER_EMAIL,
         first_name="Owner",
         role=workspaces.OWNER_ROLE,
     )
     issued = issue_token(session, project.id, "admin")
-    return FirstStart(project.id, owner.id, issued.secret)
+    return FirstStart(project.id, owner.id, issued.secret, issue_sign_in_link(session, owner))
 
 
 def prepare_database(url: str) -> FirstStart | None:

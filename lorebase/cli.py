@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -33,8 +34,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lorebase.auth import tokens
-from lorebase.bootstrap import prepare_database
+from lorebase.auth import accounts, readers, tokens
+from lorebase.auth.roles import Role
+from lorebase.bootstrap import OWNER_EMAIL, prepare_database
 from lorebase.db.engine import make_engine, make_session_factory, transaction
 from lorebase.db.models import Job, new_id
 from lorebase.jobs import queue
@@ -58,9 +60,13 @@ app = typer.Typer(
 token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage team accounts.")
 project_app = typer.Typer(no_args_is_help=True, help="Project settings.")
+reader_group_app = typer.Typer(
+    no_args_is_help=True, help="Reader groups: readers of a private project limited to workspaces."
+)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(project_app, name="project")
+app.add_typer(reader_group_app, name="reader-group")
 err = Console(stderr=True)
 
 DataDir = Annotated[
@@ -99,6 +105,13 @@ def _prepare(settings: Settings, *, token_to_stdout: bool = False) -> str:
             print(first.admin_token, flush=True)
         else:
             err.print(first.admin_token, markup=False, highlight=False, soft_wrap=True)
+        link = accounts.sign_in_link_url(settings.public_base_url, first.owner_link)
+        err.print(
+            f"Owner {escape(OWNER_EMAIL)}: open this one-time link to sign in and choose a "
+            "password (valid 24 hours; or run `lorebase user password "
+            f"{escape(OWNER_EMAIL)}`):"
+        )
+        err.print(link, markup=False, highlight=False, soft_wrap=True)
     return url
 
 
@@ -285,33 +298,148 @@ def project_privacy(
         _fail(error.message)
 
 
+def _read_password(from_stdin: bool) -> str:
+    """A password from standard input (a script: its first line), or typed twice at a
+    terminal without echo. Never an argument: those show in `ps` and shell history."""
+    import getpass
+
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        _fail("The two passwords differ; nothing was changed.")
+    return first
+
+
+def _role(text: str) -> Role:
+    try:
+        return Role.from_name(text)
+    except ValueError as error:
+        _fail(str(error))
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Option("--email")],
-    first_name: Annotated[str, typer.Option("--first-name")],
+    first_name: Annotated[str, typer.Option("--first-name")] = "",
     last_name: Annotated[str, typer.Option("--last-name")] = "",
-    role: Annotated[int, typer.Option(help="1 admin, 2 editor, 3 draft writer, 4 reader")] = 2,
+    role: Annotated[
+        str, typer.Option(help="owner, admin, editor, draft-writer or reader (or 7, 1, 2, 3, 4)")
+    ] = "editor",
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the account's password from the first line of stdin."
+        ),
+    ] = False,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a team account; prints its id (use it as user_id in write requests)."""
+    chosen = _role(role)
     url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     try:
         with transaction(factory) as session:
-            project = workspaces.default_project(session)
-            assert project is not None
+            project = workspaces.find_project(session, None)
             user = workspaces.create_user(
                 session,
                 project.id,
                 email=email,
-                first_name=first_name,
+                first_name=first_name or email.split("@")[0],
                 last_name=last_name,
-                role=role,
+                role=int(chosen),
             )
+            if password_stdin:
+                hashed = accounts.new_password_hash(user, _read_password(True))
+                accounts.store_password(session, user.id, hashed, keep_session=None)
     except KbError as error:
         _fail(error.message)
     print(user.id)
+
+
+@user_app.command("password")
+def user_password(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set an account's password from stdin (or typed twice); its sessions end."""
+    url = _prepare(_settings(data_dir, database_url))
+    factory = make_session_factory(make_engine(url, pooled=False))
+    try:
+        with transaction(factory) as session:
+            user = accounts.require_account(
+                session, workspaces.find_project(session, None).id, email
+            )
+            hashed = accounts.new_password_hash(user, _read_password(False))
+            accounts.store_password(session, user.id, hashed, keep_session=None)
+    except KbError as error:
+        _fail(error.message)
+    err.print(f"Password set for {escape(user.email)}; their browser sessions were ended.")
+
+
+@user_app.command("signin-link")
+def user_signin_link(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print a one-time sign-in link for the account (a forgotten password), valid 24 hours."""
+    settings = _settings(data_dir, database_url)
+    url = _prepare(settings)
+    factory = make_session_factory(make_engine(url, pooled=False))
+    try:
+        with transaction(factory) as session:
+            user = accounts.require_account(
+                session, workspaces.find_project(session, None).id, email
+            )
+            if user.disabled_at is not None:
+                raise KbError(f"{user.email} is disabled; `lorebase user enable` it first.")
+            raw = accounts.issue_sign_in_link(session, user)
+    except KbError as error:
+        _fail(error.message)
+    print(accounts.sign_in_link_url(settings.public_base_url, raw))
+
+
+def _set_disabled(
+    email: str, disabled: bool, data_dir: Path | None, database_url: str | None
+) -> None:
+    url = _prepare(_settings(data_dir, database_url))
+    factory = make_session_factory(make_engine(url, pooled=False))
+    try:
+        with transaction(factory) as session:
+            user = accounts.require_account(
+                session, workspaces.find_project(session, None).id, email
+            )
+            # The server's operator acts as an owner would.
+            if disabled:
+                accounts.disable_account(session, Role.OWNER, "", user)
+            else:
+                accounts.enable_account(session, Role.OWNER, "", user)
+    except KbError as error:
+        _fail(error.message)
+    err.print(f"{escape(user.email)} is {'disabled' if disabled else 'enabled'}.")
+
+
+@user_app.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Stop an account from signing in; its browser sessions end at their next request."""
+    _set_disabled(email, True, data_dir, database_url)
+
+
+@user_app.command("enable")
+def user_enable(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Let a disabled account sign in again."""
+    _set_disabled(email, False, data_dir, database_url)
 
 
 @user_app.command("list")
@@ -320,15 +448,64 @@ def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> Non
     url = _prepare(_settings(data_dir, database_url))
     factory = make_session_factory(make_engine(url, pooled=False))
     with transaction(factory) as session:
-        table = Table("id", "name", "email", "role")
-        for u in workspaces.users(session, workspaces.default_project(session).id):  # type: ignore[union-attr]
+        table = Table("name", "email", "role", "sign-in")
+        # Ids whole: scripts and people copy them into `user_id`.
+        table.add_column("id", no_wrap=True)
+        for u in workspaces.users(session, workspaces.find_project(session, None).id):
+            how = "disabled" if u.disabled_at else "password" if u.password_hash else "link/SSO"
             table.add_row(
-                u.id,
                 f"{u.first_name} {u.last_name}".strip(),
                 u.email,
                 workspaces.ROLE_NAMES.get(u.role, str(u.role)),
+                how,
+                u.id,
             )
-    Console().print(table)
+    # Piped into a script, the table is as wide as it needs to be rather than 80 columns.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@reader_group_app.command("create")
+def reader_group_create(
+    name: Annotated[str, typer.Argument(help="The group's name.")],
+    workspace: Annotated[
+        list[str], typer.Option("--workspace", help="A workspace id the group reads (repeat).")
+    ],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a reader group that reads only the given workspaces of a private project."""
+    url = _prepare(_settings(data_dir, database_url))
+    factory = make_session_factory(make_engine(url, pooled=False))
+    try:
+        with transaction(factory) as session:
+            project = workspaces.find_project(session, None)
+            group = readers.create_group(session, project.id, name, workspace)
+    except KbError as error:
+        _fail(error.message)
+    print(group.id)
+
+
+@reader_group_app.command("add")
+def reader_group_add(
+    name: Annotated[str, typer.Argument(help="The group's name.")],
+    email: Annotated[str, typer.Argument(help="A reader's email.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Put a reader in a group: they then read only the group's workspaces."""
+    url = _prepare(_settings(data_dir, database_url))
+    factory = make_session_factory(make_engine(url, pooled=False))
+    try:
+        with transaction(factory) as session:
+            project = workspaces.find_project(session, None)
+            readers.add_member(
+                session,
+                readers.find_group(session, project.id, name),
+                accounts.require_account(session, project.id, email),
+            )
+    except KbError as error:
+        _fail(error.message)
+    err.print(f"{escape(email)} now reads through the group {escape(name)}.")
 
 
 @app.command()

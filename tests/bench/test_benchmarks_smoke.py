@@ -270,3 +270,34 @@ def test_a_load_phase_in_which_every_request_is_refused_stops_the_benchmark(
             max_requests=100,
             warmup=1,
         )
+
+
+def test_accounts_times_argon2_the_sign_in_and_the_session_check_against_the_token_check(
+    database: Database,
+) -> None:
+    output = run_on(database, "accounts", "--smoke")
+
+    headline = r"^Lorebase sign-in and session benchmark: \w+, (\d+) browser sessions"
+    assert figure(output, headline) == 100
+    for measure in (
+        r"Argon2id verify_password \(in-process\), median of 3",
+        r"sign-in round trip \(POST /account/signin, 303\), median of 3",
+    ):
+        assert figure(output, rf"^{measure}\s+([\d.]+) ms") > 0
+    check, token = figures(
+        output,
+        r"^session check per request \(in-process, as current_visitor\), median of 200\s+"
+        r"([\d.]+) ms\s+token check, same block ([\d.]+) ms",
+    )
+    assert check > 0 and token > 0
+    # Each page was answered as expected (the benchmark checks the status, and that the
+    # signed-in pages show the account) and timed.
+    for page in ("sso page, signed in", "sso page, anonymous", "GET /account, signed in"):
+        assert figure(output, rf"^\s+{page}\s+p25 [\d.]+ / p50 ([\d.]+) / p75") > 0
+    assert figure(output, r"^\s+GET /account/signin, anonymous\s+p25 [\d.]+ / p50 ([\d.]+)") > 0
+    for target in (
+        "Argon2 verification in 50-100 ms",
+        "sign-in round trip in 50-100 ms",
+        r"session check <= 0\.3 ms",
+    ):
+        assert re.search(rf"^{target}: (PASS|FAIL)$", output, re.MULTILINE), output

@@ -17,7 +17,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 
 from lorebase.exchange.formats import EXPORT_WRITERS
-from tests.e2e.browser import ARTIFACTS, chromium, offline_context  # noqa: F401
+from tests.e2e.browser import ARTIFACTS, offline_context
 from tests.exchange.test_jsonzip_writer import article, category, drive_file, ok
 
 SCREENSHOTS = ARTIFACTS / "html-site"
@@ -116,7 +116,7 @@ def open_article(page: Page, index: Path, title: str) -> None:
     expect(page.locator("main article h1")).to_have_text(title)
 
 
-def test_reader_browses_searches_and_switches_language_offline(project, chromium, tmp_path):  # noqa: F811
+def test_reader_browses_searches_and_switches_language_offline(project, chromium, tmp_path):
     index = unzipped_site(project, tmp_path / "site")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     offline = offline_context(chromium, viewport={"width": 1280, "height": 900})
@@ -177,7 +177,7 @@ def body_background(browser: Browser, index: Path, **options: Any) -> str:
     return colour
 
 
-def test_site_fits_a_phone_and_follows_the_dark_colour_scheme(project, chromium, tmp_path):  # noqa: F811
+def test_site_fits_a_phone_and_follows_the_dark_colour_scheme(project, chromium, tmp_path):
     index = unzipped_site(project, tmp_path / "site")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

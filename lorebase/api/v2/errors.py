@@ -137,13 +137,21 @@ Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
 def _v2_only(handler: Handler) -> Handler:
-    """This module shapes v2 errors only; /v3 paths get api/v3/errors.py's problem+json."""
+    """This module shapes v2 errors only; /v3 paths get api/v3/errors.py's problem+json, and
+    browser pages lorebase.web.pages' error page."""
 
     @functools.wraps(handler)
     async def routed(request: Request, exc: Any) -> Response:
         if v3_errors.is_v3(request):
             return v3_errors.problem_for(request, exc)
-        return await handler(request, exc)
+        answer = await handler(request, exc)
+        if getattr(request.state, "visitor", None) is not None:
+            # A browser page met the error (its visitor was known): the same status and
+            # words, as a page rather than a v2 envelope.
+            from lorebase.web.pages import error_page
+
+            return error_page(request, answer)
+        return answer
 
     return routed
 

@@ -1,0 +1,1 @@
+"""The browser side of Lorebase: pages rendered with Jinja2, people signed in by session."""
