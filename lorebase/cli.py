@@ -48,6 +48,7 @@ from lorebase.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from lorebase.db.models import Project
     from lorebase.runtime import Runtime
 
 # A crash's traceback never lists local variables: they hold tokens, passwords in database
@@ -298,6 +299,19 @@ def project_privacy(
         _fail(error.message)
 
 
+@contextmanager
+def _in_project(settings: Settings) -> Iterator[tuple[Session, Project]]:
+    """A transaction on the prepared database and its first project, for a command that
+    changes it; a domain error ends the command with its message and nothing written."""
+    url = _prepare(settings)
+    factory = make_session_factory(make_engine(url, pooled=False))
+    try:
+        with transaction(factory) as session:
+            yield session, workspaces.find_project(session, None)
+    except KbError as error:
+        _fail(error.message)
+
+
 def _read_password(from_stdin: bool) -> str:
     """A password from standard input (a script: its first line), or typed twice at a
     terminal without echo. Never an argument: those show in `ps` and shell history."""
@@ -337,24 +351,18 @@ def user_create(
 ) -> None:
     """Add a team account; prints its id (use it as user_id in write requests)."""
     chosen = _role(role)
-    url = _prepare(_settings(data_dir, database_url))
-    factory = make_session_factory(make_engine(url, pooled=False))
-    try:
-        with transaction(factory) as session:
-            project = workspaces.find_project(session, None)
-            user = workspaces.create_user(
-                session,
-                project.id,
-                email=email,
-                first_name=first_name or email.split("@")[0],
-                last_name=last_name,
-                role=int(chosen),
-            )
-            if password_stdin:
-                hashed = accounts.new_password_hash(user, _read_password(True))
-                accounts.store_password(session, user.id, hashed, keep_session=None)
-    except KbError as error:
-        _fail(error.message)
+    with _in_project(_settings(data_dir, database_url)) as (session, project):
+        user = workspaces.create_user(
+            session,
+            project.id,
+            email=email,
+            first_name=first_name or email.split("@")[0],
+            last_name=last_name,
+            role=int(chosen),
+        )
+        if password_stdin:
+            hashed = accounts.new_password_hash(user, _read_password(True))
+            accounts.store_password(session, user.id, hashed, keep_session=None)
     print(user.id)
 
 
@@ -365,17 +373,10 @@ def user_password(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Set an account's password from stdin (or typed twice); its sessions end."""
-    url = _prepare(_settings(data_dir, database_url))
-    factory = make_session_factory(make_engine(url, pooled=False))
-    try:
-        with transaction(factory) as session:
-            user = accounts.require_account(
-                session, workspaces.find_project(session, None).id, email
-            )
-            hashed = accounts.new_password_hash(user, _read_password(False))
-            accounts.store_password(session, user.id, hashed, keep_session=None)
-    except KbError as error:
-        _fail(error.message)
+    with _in_project(_settings(data_dir, database_url)) as (session, project):
+        user = accounts.require_account(session, project.id, email)
+        hashed = accounts.new_password_hash(user, _read_password(False))
+        accounts.store_password(session, user.id, hashed, keep_session=None)
     err.print(f"Password set for {escape(user.email)}; their browser sessions were ended.")
 
 
@@ -387,38 +388,24 @@ def user_signin_link(
 ) -> None:
     """Print a one-time sign-in link for the account (a forgotten password), valid 24 hours."""
     settings = _settings(data_dir, database_url)
-    url = _prepare(settings)
-    factory = make_session_factory(make_engine(url, pooled=False))
-    try:
-        with transaction(factory) as session:
-            user = accounts.require_account(
-                session, workspaces.find_project(session, None).id, email
-            )
-            if user.disabled_at is not None:
-                raise KbError(f"{user.email} is disabled; `lorebase user enable` it first.")
-            raw = accounts.issue_sign_in_link(session, user)
-    except KbError as error:
-        _fail(error.message)
+    with _in_project(settings) as (session, project):
+        user = accounts.require_account(session, project.id, email)
+        if user.disabled_at is not None:
+            raise KbError(f"{user.email} is disabled; `lorebase user enable` it first.")
+        raw = accounts.issue_sign_in_link(session, user)
     print(accounts.sign_in_link_url(settings.public_base_url, raw))
 
 
 def _set_disabled(
     email: str, disabled: bool, data_dir: Path | None, database_url: str | None
 ) -> None:
-    url = _prepare(_settings(data_dir, database_url))
-    factory = make_session_factory(make_engine(url, pooled=False))
-    try:
-        with transaction(factory) as session:
-            user = accounts.require_account(
-                session, workspaces.find_project(session, None).id, email
-            )
-            # The server's operator acts as an owner would.
-            if disabled:
-                accounts.disable_account(session, Role.OWNER, "", user)
-            else:
-                accounts.enable_account(session, Role.OWNER, "", user)
-    except KbError as error:
-        _fail(error.message)
+    with _in_project(_settings(data_dir, database_url)) as (session, project):
+        user = accounts.require_account(session, project.id, email)
+        # The server's operator acts as an owner would.
+        if disabled:
+            accounts.disable_account(session, Role.OWNER, "", user)
+        else:
+            accounts.enable_account(session, Role.OWNER, "", user)
     err.print(f"{escape(user.email)} is {'disabled' if disabled else 'enabled'}.")
 
 
@@ -474,14 +461,8 @@ def reader_group_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a reader group that reads only the given workspaces of a private project."""
-    url = _prepare(_settings(data_dir, database_url))
-    factory = make_session_factory(make_engine(url, pooled=False))
-    try:
-        with transaction(factory) as session:
-            project = workspaces.find_project(session, None)
-            group = readers.create_group(session, project.id, name, workspace)
-    except KbError as error:
-        _fail(error.message)
+    with _in_project(_settings(data_dir, database_url)) as (session, project):
+        group = readers.create_group(session, project.id, name, workspace)
     print(group.id)
 
 
@@ -493,18 +474,12 @@ def reader_group_add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Put a reader in a group: they then read only the group's workspaces."""
-    url = _prepare(_settings(data_dir, database_url))
-    factory = make_session_factory(make_engine(url, pooled=False))
-    try:
-        with transaction(factory) as session:
-            project = workspaces.find_project(session, None)
-            readers.add_member(
-                session,
-                readers.find_group(session, project.id, name),
-                accounts.require_account(session, project.id, email),
-            )
-    except KbError as error:
-        _fail(error.message)
+    with _in_project(_settings(data_dir, database_url)) as (session, project):
+        readers.add_member(
+            session,
+            readers.find_group(session, project.id, name),
+            accounts.require_account(session, project.id, email),
+        )
     err.print(f"{escape(email)} now reads through the group {escape(name)}.")
 
 

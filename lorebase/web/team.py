@@ -120,24 +120,21 @@ def change_role(
     return redirect(visitor, "/portal/team?done=role")
 
 
+ACCOUNT_SWITCHES = {"disable": accounts.disable_account, "enable": accounts.enable_account}
+
+
 @router.post("/portal/team/{user_id}/disable")
-def disable(request: Request, visitor: VisitorDep, me: TeamManager, user_id: str) -> Response:
-    try:
-        with transaction(runtime_of(request).session_factory) as session:
-            accounts.disable_account(session, me.role, me.user_id, _member(session, me, user_id))
-    except KbError as error:
-        return _team_page(request, visitor, me, status=400, problem=error.message)
-    return redirect(visitor, "/portal/team?done=disabled")
-
-
 @router.post("/portal/team/{user_id}/enable")
-def enable(request: Request, visitor: VisitorDep, me: TeamManager, user_id: str) -> Response:
+def switch_account(
+    request: Request, visitor: VisitorDep, me: TeamManager, user_id: str
+) -> Response:
+    action = request.url.path.rsplit("/", 1)[-1]
     try:
         with transaction(runtime_of(request).session_factory) as session:
-            accounts.enable_account(session, me.role, me.user_id, _member(session, me, user_id))
+            ACCOUNT_SWITCHES[action](session, me.role, me.user_id, _member(session, me, user_id))
     except KbError as error:
         return _team_page(request, visitor, me, status=400, problem=error.message)
-    return redirect(visitor, "/portal/team?done=enabled")
+    return redirect(visitor, f"/portal/team?done={action}d")
 
 
 @router.post("/portal/team/{user_id}/signin-link")
