@@ -19,6 +19,7 @@ from lorebase.api.v2 import (
     categories,
     drive,
     errors,
+    feedback,
     merge_codes,
     project_exchange,
     projects,
@@ -32,10 +33,15 @@ from lorebase.jobs.worker import start_embedded_workers
 from lorebase.runtime import make_runtime
 from lorebase.settings import Settings
 from lorebase.web import accounts as web_accounts
+from lorebase.web import feedback as web_feedback
 from lorebase.web import pages as web_pages
+from lorebase.web import reader as web_reader
 from lorebase.web import team as web_team
+from lorebase.web.fastpath import ReaderFastPath
 
 ROUTERS = (
+    # First: the other routers' /{id}/{langCode} templates would take its paths.
+    feedback.router,
     projects.router,
     categories.router,
     articles.router,
@@ -106,15 +112,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.signin_attempts_per_address,
         settings.redis_url,
     )
-    web_pages.install(app)
+    web_pages.install(app, settings.site_base_path)
     for router in BROWSER_ROUTERS:
         app.include_router(router)
+    app.include_router(web_feedback.router, prefix=settings.site_base_path)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    # Last: the reader site's paths (`/{workspace}/docs/...`) catch what nothing else took.
+    web_reader.install(app, settings.site_base_path)
+
     app.add_middleware(CanonicalPaths, templates=ROUTE_TEMPLATES)
+    # Outside the routing: a public page already rendered costs one stamp lookup.
+    app.add_middleware(ReaderFastPath, runtime=runtime, pages=app.state.reader_kept_pages)
     if settings.rate_limit != "off":
         # Outermost but for the body limits: a refused request costs one counter update.
         app.add_middleware(

@@ -1,7 +1,9 @@
-"""The `lorebase` command: serve, worker, migrate, token, user, demo, export, import."""
+"""The `lorebase` command: serve, worker, migrate, token, user, demo, export, import,
+feedback."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import shutil
@@ -40,7 +42,7 @@ from lorebase.bootstrap import OWNER_EMAIL, prepare_database
 from lorebase.db.engine import make_engine, make_session_factory, transaction
 from lorebase.db.models import Job, new_id
 from lorebase.jobs import queue
-from lorebase.kb import workspaces
+from lorebase.kb import feedback, workspaces
 from lorebase.kb.errors import KbError
 from lorebase.serving import protocol_with_head_timeout
 from lorebase.settings import Settings
@@ -67,7 +69,12 @@ reader_group_app = typer.Typer(
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(project_app, name="project")
+feedback_app = typer.Typer(
+    no_args_is_help=True,
+    help="What readers said: article feedback and searches that found nothing.",
+)
 app.add_typer(reader_group_app, name="reader-group")
+app.add_typer(feedback_app, name="feedback")
 err = Console(stderr=True)
 
 DataDir = Annotated[
@@ -300,11 +307,12 @@ def project_privacy(
 
 
 @contextmanager
-def _in_project(settings: Settings) -> Iterator[tuple[Session, Project]]:
+def _in_project(settings: Settings, *, writer: bool = True) -> Iterator[tuple[Session, Project]]:
     """A transaction on the prepared database and its first project, for a command that
-    changes it; a domain error ends the command with its message and nothing written."""
+    changes it (or, `writer=False`, only reads it: no write lock on SQLite); a domain error
+    ends the command with its message and nothing written."""
     url = _prepare(settings)
-    factory = make_session_factory(make_engine(url, pooled=False))
+    factory = make_session_factory(make_engine(url, pooled=False), writer=writer)
     try:
         with transaction(factory) as session:
             yield session, workspaces.find_project(session, None)
@@ -481,6 +489,77 @@ def reader_group_add(
             accounts.require_account(session, project.id, email),
         )
     err.print(f"{escape(email)} now reads through the group {escape(name)}.")
+
+
+Workspace = Annotated[
+    str | None,
+    typer.Option("--workspace", help="A workspace's id or slug (default: every workspace)."),
+]
+
+
+@feedback_app.command("export")
+def feedback_export(
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="The CSV file to write; '-' for stdout.")
+    ] = "-",
+    workspace: Workspace = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write every "Was this article helpful?" answer as CSV, oldest first."""
+    target = None if output == "-" else Path(output)
+    if target is not None:
+        _check_output(target)
+    with _in_project(_settings(data_dir, database_url), writer=False) as (session, project):
+        workspace_id = (
+            workspaces.workspace_named(session, project.id, workspace).id if workspace else None
+        )
+        if target is None:
+            written = feedback.write_feedback_csv(
+                session, project.id, sys.stdout, workspace_id=workspace_id
+            )
+            sys.stdout.flush()
+        else:
+            with (
+                _staged(target) as staged,
+                io.TextIOWrapper(staged, encoding="utf-8", newline="") as text,
+            ):
+                written = feedback.write_feedback_csv(
+                    session, project.id, text, workspace_id=workspace_id
+                )
+    where = "" if target is None else f" to {escape(str(target))}"
+    err.print(f"Wrote {written} answer{'s' if written != 1 else ''}{where}.")
+
+
+@feedback_app.command("misses")
+def feedback_misses(
+    workspace: Workspace = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="One language's searches.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per workspace.")] = 100,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List the searches readers made that found nothing, the most repeated first."""
+    table = Table("workspace", "language", "query", "count", "last searched (UTC)")
+    with _in_project(_settings(data_dir, database_url), writer=False) as (session, project):
+        chosen = (
+            [workspaces.workspace_named(session, project.id, workspace)]
+            if workspace
+            else workspaces.workspaces(session, project.id)
+        )
+        for space in chosen:
+            for miss in feedback.search_misses(session, space.id, lang, limit):
+                table.add_row(
+                    escape(space.slug),
+                    escape(miss.language_code),
+                    escape(miss.query),
+                    str(miss.count),
+                    f"{miss.last_searched_at:%Y-%m-%d %H:%M}",
+                )
+    if not table.row_count:
+        err.print("No search has come back empty yet.")
+        return
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 @app.command()

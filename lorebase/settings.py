@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # Failed sign-ins allowed per account, and per client address, before more are refused.
     signin_attempts_per_account: str = "5/15 minutes"
     signin_attempts_per_address: str = "30/15 minutes"
+    # The reader site's path below the host ("" or e.g. "/help"): articles at
+    # <base>/docs/<slug>, as a Document360 site hosted on a subfolder.
+    site_base_path: str = ""
+    # "Was this article helpful?" answers accepted per client address.
+    feedback_per_client: str = "20/hour"
     # Single sign-on (OpenID Connect). Set the issuer (its /.well-known/openid-configuration is
     # read), the client id and secret; the redirect URI to register at the provider is
     # <public_base_url>/account/signin/sso/callback.
@@ -104,7 +109,23 @@ class Settings(BaseSettings):
             ) from exc
         return value
 
-    @field_validator("signin_attempts_per_account", "signin_attempts_per_address")
+    @field_validator("site_base_path")
+    @classmethod
+    def _path_below_host(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (
+            not value.startswith("/")
+            or value.startswith("//")
+            or any(c in value for c in "?#\\ \t\r\n%")
+        ):
+            raise ValueError(
+                f"LOREBASE_SITE_BASE_PATH {value!r} must be a path such as '/help' (or empty)"
+            )
+        return value
+
+    @field_validator(
+        "signin_attempts_per_account", "signin_attempts_per_address", "feedback_per_client"
+    )
     @classmethod
     def _known_attempts(cls, value: str) -> str:
         try:

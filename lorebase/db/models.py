@@ -437,6 +437,70 @@ class VocabularyWord(Base):
     term: Mapped[str] = mapped_column(String(200))
 
 
+class ArticleFeedback(Base):
+    """A reader's answer to "Was this article helpful?" on one language of an article.
+
+    Anonymous: no account, no address is kept. `comment` is plain text as the reader typed it
+    (at most 1,000 characters, see lorebase.kb.feedback); it is never rendered as HTML.
+    """
+
+    __tablename__ = "article_feedback"
+    __table_args__ = (
+        Index("ix_article_feedback_article", "article_id", "created_at"),
+        # The export of a workspace's feedback, and the cascade when a workspace is deleted.
+        Index("ix_article_feedback_workspace", "project_version_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE")
+    )
+    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    language_code: Mapped[str] = mapped_column(String(20))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    # One of lorebase.kb.feedback.FEEDBACK_REASONS' slugs; None when helpful or not given.
+    reason: Mapped[str | None] = mapped_column(String(100), default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchMiss(Base):
+    """How often readers searched a workspace language for `query` and found nothing.
+
+    One row per folded query (see lorebase.kb.feedback.fold_query), counted up in place by
+    INSERT … ON CONFLICT DO UPDATE, so concurrent searches never lose a count.
+    """
+
+    __tablename__ = "search_misses"
+
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    language_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    query: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_searched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SlugHistory(Base):
+    """A slug an article or category translation had before it was renamed: the reader site
+    answers the old URL with a permanent redirect to the new one.
+
+    No foreign key (the item is an article or a category, by `kind`): lookups join the item,
+    so the rows of a deleted item are never followed.
+    """
+
+    __tablename__ = "slug_history"
+    __table_args__ = (Index("ix_slug_history_slug", "language_code", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "article" or "category"
+    item_id: Mapped[str] = mapped_column(IdColumn)
+    language_code: Mapped[str] = mapped_column(String(20))
+    slug: Mapped[str] = mapped_column(String(500))  # lower-cased
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Job(Base):
     """A durable background job (export, import): claimed by workers under a renewable lease.
 

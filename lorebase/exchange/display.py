@@ -21,9 +21,10 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from lorebase.exchange.plan import PAGE_TYPES, ArticleRef, FileKind, Node, WorkspacePlan
@@ -155,6 +156,62 @@ def render_page(source: PageSource, values: MergeCodeValues) -> Page:
     )
 
 
+def _source_query(kind: FileKind, one: bool) -> Select[Any]:
+    revision = kind.revision
+    model = kind.translation
+    query = select(
+        kind.owner.label("owner_id"),
+        model.language_code,
+        kind.title.label("name"),
+        model.slug,
+        model.description,
+        revision.title,
+        revision.content,
+        revision.html_content,
+        revision.created_at,
+    ).join(
+        revision,
+        (kind.revision_owner == kind.owner)
+        & (revision.language_code == model.language_code)
+        & (revision.version_number == model.public_version),
+    )
+    if one:
+        return query.where(
+            kind.owner == bindparam("owner_id"),
+            model.language_code == bindparam("code"),
+            model.public_version > 0,
+        )
+    return query
+
+
+# The one-page read of the live site, built once: building a select costs more than running it.
+_ONE_SOURCE: dict[int, Select[Any]] = {}
+
+
+def published_source(
+    session: Session, item: ArticleRef | Node, code: str, kind: FileKind
+) -> PageSource | None:
+    """The published revision of one article or category page in language `code`."""
+    query = _ONE_SOURCE.get(id(kind))
+    if query is None:
+        query = _ONE_SOURCE[id(kind)] = _source_query(kind, one=True)
+    row = session.connection().execute(query, {"owner_id": item.id, "code": code}).first()
+    if row is None:
+        return None
+    owner_id, code, name, slug, description, rev_title, content, html_content, created = row
+    return PageSource(
+        owner_id,
+        code,
+        rev_title or name,
+        slug,
+        description,
+        item.content_type,
+        content,
+        html_content,
+        created,
+    )
+
+
 def published_sources(
     session: Session, batch: Sequence[ArticleRef | Node], langs: list[str], kind: FileKind
 ) -> Iterator[dict[str, PageSource]]:
@@ -162,27 +219,11 @@ def published_sources(
     published revisions by language code, in `batch`'s order."""
     ids = [item.id for item in batch]
     content_types = {item.id: item.content_type for item in batch}
-    revision = kind.revision
     model = kind.translation
     rows = session.connection().execute(
-        select(
-            kind.owner.label("owner_id"),
-            model.language_code,
-            kind.title.label("name"),
-            model.slug,
-            model.description,
-            revision.title,
-            revision.content,
-            revision.html_content,
-            revision.created_at,
+        _source_query(kind, one=False).where(
+            kind.owner.in_(ids), model.language_code.in_(langs), model.public_version > 0
         )
-        .join(
-            revision,
-            (kind.revision_owner == kind.owner)
-            & (revision.language_code == model.language_code)
-            & (revision.version_number == model.public_version),
-        )
-        .where(kind.owner.in_(ids), model.language_code.in_(langs), model.public_version > 0)
     )
     found: dict[str, dict[str, PageSource]] = defaultdict(dict)
     for owner_id, code, name, slug, description, rev_title, content, html_content, created in rows:

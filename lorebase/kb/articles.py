@@ -422,7 +422,7 @@ def update_settings(
         located.article.content_type = changes.pop("content_type")
     else:
         changes.pop("content_type", None)
-    apply_settings(tr, changes)
+    apply_settings(session, tr, changes)
     tr.modified_at = utcnow()
     return located, tr
 

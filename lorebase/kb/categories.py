@@ -820,7 +820,7 @@ def update_settings(
         changes["slug"] = wanted  # always stored as a slug, even when unchanged
     if changes.get("related_articles"):
         check_related_articles(session, located.scope.id, changes["related_articles"])
-    apply_settings(tr, changes)
+    apply_settings(session, tr, changes)
     tr.modified_at = utcnow()
     session.flush()
 

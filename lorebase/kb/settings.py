@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from lorebase.db.models import ArticleTranslation, CategoryTranslation
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lorebase.db.models import ArticleTranslation, CategoryTranslation, SlugHistory
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "seo_title": None,
@@ -31,17 +34,50 @@ def current_settings(tr: ArticleTranslation | CategoryTranslation) -> dict[str, 
     return merged
 
 
-def apply_settings(tr: ArticleTranslation | CategoryTranslation, changes: dict[str, Any]) -> None:
+def apply_settings(
+    session: Session, tr: ArticleTranslation | CategoryTranslation, changes: dict[str, Any]
+) -> None:
     stored = dict(tr.settings or {})
     for key, value in changes.items():
         if key == "slug":
-            if value:
+            if value and value != tr.slug:
+                _remember_slug(session, tr)
                 tr.slug = value
         elif key == "description":
             tr.description = value
         elif key in DEFAULT_SETTINGS:
             stored[key] = _utc_text(value) if isinstance(value, datetime) else value
     tr.settings = stored
+
+
+def _remember_slug(session: Session, tr: ArticleTranslation | CategoryTranslation) -> None:
+    """Keep the slug being replaced: links to the old URL keep working (a redirect)."""
+    if isinstance(tr, ArticleTranslation):
+        kind, item_id = "article", tr.article_id
+    else:
+        kind, item_id = "category", tr.category_id
+    session.add(
+        SlugHistory(
+            kind=kind, item_id=item_id, language_code=tr.language_code, slug=tr.slug.lower()
+        )
+    )
+
+
+def former_owners(session: Session, kind: str, language_code: str, slug: str) -> list[str]:
+    """The ids of the items (`kind` "article" or "category") that had `slug` in that language
+    before a rename, the latest rename first."""
+    return list(
+        session.scalars(
+            select(SlugHistory.item_id)
+            .where(
+                SlugHistory.kind == kind,
+                SlugHistory.language_code == language_code,
+                SlugHistory.slug == slug.lower(),
+            )
+            .order_by(SlugHistory.id.desc())
+            .limit(20)
+        )
+    )
 
 
 # Settings live in a JSON column: the one date among them is kept as ISO 8601 text in UTC and

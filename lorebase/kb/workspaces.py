@@ -99,6 +99,22 @@ def get_workspace(
     return scope
 
 
+def workspace_named(session: Session, project_id: str, slug_or_id: str) -> ProjectVersion:
+    """The project's workspace with this id or slug (as an operator types it on the CLI)."""
+    found = session.scalars(
+        select(ProjectVersion)
+        .where(
+            ProjectVersion.project_id == project_id,
+            (ProjectVersion.id == slug_or_id) | (ProjectVersion.slug == slug_or_id),
+        )
+        # An id beats a slug that happens to spell another workspace's id.
+        .order_by((ProjectVersion.id == slug_or_id).desc(), ProjectVersion.position)
+    ).first()
+    if found is None:
+        raise NotFound(f"No workspace with the id or slug {slug_or_id!r} in this project.")
+    return found
+
+
 def touch(session: Session, workspace_id: str) -> None:
     """Record that the workspace's content changed (invalidates cached trees everywhere).
 

@@ -4,6 +4,7 @@ page carries."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from lorebase.auth.roles import Permission, allows
+from lorebase.exchange.htmlsite.writer import site_stylesheet
 from lorebase.web.visitor import (
     BrowserError,
     SignInNeeded,
@@ -30,6 +32,7 @@ TEMPLATES = jinja2.Environment(
         ]
     ),
     autoescape=True,
+    auto_reload=False,
 )
 ASSETS = Path(__file__).resolve().parent.parent / "exchange" / "htmlsite" / "assets"
 ASSETS_PATH = "/_lorebase/assets"
@@ -112,8 +115,22 @@ def redirect(visitor: Visitor, url: str) -> RedirectResponse:
     return response
 
 
-def install(app: FastAPI) -> None:
-    app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="site-assets")
+def install(app: FastAPI, base_path: str = "") -> None:
+    stylesheet = site_stylesheet()
+    etag = '"' + hashlib.blake2b(stylesheet, digest_size=12).hexdigest() + '"'
+
+    def site_css(request: Request) -> Response:
+        # site.css with the code highlighting styles, composed as the offline export writes it.
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(stylesheet, media_type="text/css; charset=utf-8", headers=headers)
+
+    for prefix in dict.fromkeys(["", base_path]):
+        app.add_api_route(
+            f"{prefix}{ASSETS_PATH}/site.css", site_css, methods=["GET"], include_in_schema=False
+        )
+        app.mount(f"{prefix}{ASSETS_PATH}", StaticFiles(directory=ASSETS), name=f"assets{prefix}")
 
     @app.exception_handler(BrowserError)
     async def _refused(request: Request, exc: BrowserError) -> HTMLResponse:

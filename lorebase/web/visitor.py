@@ -142,7 +142,7 @@ async def check_csrf(request: Request, visitor: VisitorDep) -> None:
     if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("origin")
-    if origin is not None and not _same_origin(request, origin):
+    if origin is not None and not same_origin(request, origin):
         raise BrowserError(
             403,
             "This request came from another site",
@@ -167,7 +167,7 @@ async def check_csrf(request: Request, visitor: VisitorDep) -> None:
         )
 
 
-def _same_origin(request: Request, origin: str) -> bool:
+def same_origin(request: Request, origin: str) -> bool:
     # Hosts are compared, not schemes: behind a TLS-terminating proxy the browser's origin is
     # https while this process sees http.
     host = urlsplit(origin).netloc.lower()

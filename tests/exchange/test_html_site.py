@@ -104,8 +104,10 @@ def test_layout_one_page_per_published_article_in_a_language_folder(project):
     files = site(project)
 
     assert sorted(files) == [
+        "assets/favicon.svg",
         "assets/site.css",
         "assets/site.js",
+        "assets/theme.js",
         "index.html",
         "v1/en/index.html",
         "v1/en/install.html",

@@ -211,7 +211,8 @@ def install(app: FastAPI) -> None:
             return fail(404, f"No API route matches {request.method} {request.url.path}.")
         headers = dict(exc.headers) if exc.headers else None
         if exc.status_code == 405:
-            allowed = allowed_methods(request)
+            # Routes outside the API's document (the reader site's pages) name theirs in Allow.
+            allowed = allowed_methods(request) or (exc.headers or {}).get("Allow", "")
             return fail(
                 405,
                 f"{request.method} is not allowed on {request.url.path}; use {allowed}.",

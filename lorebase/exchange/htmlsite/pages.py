@@ -27,6 +27,8 @@ TEMPLATES = jinja2.Environment(
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Installed files do not change under a running server: no stat() per render.
+    auto_reload=False,
 )
 _TOC_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -103,7 +105,7 @@ def render_pages(context: LanguageContext, jobs: list[PageJob]) -> RenderedBatch
         document = template.render(
             title=job.title,
             body=Markup(body),
-            toc=_toc(body),
+            toc=table_of_contents(body),
             breadcrumbs=job.breadcrumbs,
             children=Markup(job.children) if job.children else None,
             previous=job.previous,
@@ -137,6 +139,11 @@ def page_body(body: str, context: LanguageContext) -> str:
     highlighted, tables scrollable."""
     body = context.links.rewrite_html(body, UP)
     body = _rewrite_page_links(body, context.by_slug)
+    return finish_body(body)
+
+
+def finish_body(body: str) -> str:
+    """A rendered body as every site shows it: code highlighted, tables scrollable."""
     body = highlight_code(body)
     if "<table" in body:
         # Wide tables scroll inside the page instead of widening it (phones).
@@ -167,7 +174,7 @@ def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
     return _HREF.sub(replace, body)
 
 
-def _toc(body: str) -> list[dict[str, Any]]:
+def table_of_contents(body: str) -> list[dict[str, Any]]:
     return [
         {"level": int(level), "id": anchor, "text": Markup(_TAG.sub("", inner).strip())}
         for level, anchor, inner in _TOC_HEADING.findall(body)

@@ -29,9 +29,8 @@ and rendered in batches, and every page is written as soon as it is rendered.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, BinaryIO
@@ -39,22 +38,27 @@ from urllib.parse import unquote
 
 import orjson
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lorebase.db.models import Language, Project, ProjectVersion
+from lorebase.db.models import Project, ProjectVersion
 from lorebase.exchange.archive import ExportSummary, ExportZip, Progress, UniqueNames, batched
 from lorebase.exchange.display import (
     DisplayRenderer,
     Heading,
     MediaLinks,
     PageSource,
-    category_title,
-    published_headings,
     published_sources,
-    readable,
 )
 from lorebase.exchange.highlight import stylesheet
+from lorebase.exchange.htmlsite.navigation import (
+    LanguageNav,
+    NavNode,
+    PageNamer,
+    breadcrumbs,
+    link,
+    plan_languages,
+    static_tree,
+)
 from lorebase.exchange.htmlsite.pages import (
     TEMPLATES,
     UP,
@@ -76,10 +80,10 @@ from lorebase.exchange.plan import (
 from lorebase.storage import BlobStore
 
 ASSETS_DIR = "assets"
+ASSET_FILES = ("site.js", "theme.js", "favicon.svg")
 MEDIA_DIR = "media"
 # Names a page may not take in its language folder.
 RESERVED = ("index", "tree", "search")
-INDEX_CATEGORY = 2
 # Below this many pages an export renders in its own process: starting worker processes and
 # feeding them costs more than it saves (measured on 2 CPUs: 1,207 pages took 2.1 s with two
 # workers, 1.3 s alone; 12,016 pages 7.2 s with two workers, 11 s alone).
@@ -97,38 +101,31 @@ LABELS = {
     "previous": "Previous",
     "next": "Next",
     "on_this_page": "On this page",
+    "skip": "Skip to content",
+    "dark_mode": "Dark mode",
+    "workspaces": "Workspaces",
+    "minutes_to_read": "min read",
+    "tags": "Tags",
+    "related": "Related articles",
+    "search_words": "Words to look for",
+    "results_pages": "Result pages",
 }
 NOTHING_PUBLISHED = "nothing published"
 NO_RESULTS = "No results"
 
 
 @dataclass
-class _NavNode:
-    """One entry of a language's tree: a category or an article, linked when it has a page."""
-
-    item_id: str
-    title: str
-    href: str | None
-    is_article: bool
-    # An Index category with no published page body still gets a page: the list of what it
-    # holds, as Document360's site shows it.
-    listing_only: bool = False
-    parent: _NavNode | None = None
-    children: list[_NavNode] = field(default_factory=list)
-
-
-@dataclass
 class _Language:
-    """One language of one workspace: its folder, tree and pages in reading order."""
+    """One language of one workspace as the offline site lays it out: its folder and the
+    page file names of its slugs."""
 
-    code: str
-    name: str
-    rtl: bool
+    nav: LanguageNav
     folder: str
-    roots: list[_NavNode]
-    reading_order: list[_NavNode]
     by_slug: dict[str, str]  # slug (lower-cased) -> page file name, for links in bodies
-    pages: dict[str, str] = field(default_factory=dict)  # item id -> its page file name
+
+    @property
+    def code(self) -> str:
+        return self.nav.code
 
 
 def write_html_site(
@@ -208,7 +205,7 @@ def _write_site(
     footer = f"{site_name} · exported {created_at:%Y-%m-%d %H:%M} UTC by Lorebase"
     common = {"site_name": site_name, "footer": footer, "labels": LABELS}
     sites = [_plan_languages(session, ws, plan) for ws, plan in zip(workspaces, plans, strict=True)]
-    total = sum(len(lang.reading_order) for site in sites for lang in site) + len(media)
+    total = sum(len(lang.nav.reading_order) for site in sites for lang in site) + len(media)
     summary = ExportSummary()
     archive = ExportZip(out, created_at)
     done = 0
@@ -220,8 +217,9 @@ def _write_site(
             progress(done, total)
 
     try:
-        archive.write_bytes(f"{ASSETS_DIR}/site.css", _site_css(), record=False)
-        archive.write_bytes(f"{ASSETS_DIR}/site.js", _asset("site.js"), record=False)
+        archive.write_bytes(f"{ASSETS_DIR}/site.css", site_stylesheet(), record=False)
+        for name in ASSET_FILES:
+            archive.write_bytes(f"{ASSETS_DIR}/{name}", asset(name), record=False)
         listed = []
         for ws, plan, site in zip(workspaces, plans, sites, strict=True):
             summary.workspaces += 1
@@ -234,7 +232,7 @@ def _write_site(
                     variables={
                         **common,
                         "lang": lang.code,
-                        "rtl": lang.rtl,
+                        "rtl": lang.nav.rtl,
                         "up": UP,
                         "workspace_name": ws.version_code_name or ws.slug,
                         "home_href": "index.html",
@@ -247,7 +245,7 @@ def _write_site(
                 entries.append(
                     {
                         "code": lang.code,
-                        "name": lang.name,
+                        "name": lang.nav.name,
                         "href": f"{lang.folder}/index.html",
                         "pages": written,
                     }
@@ -274,120 +272,49 @@ def _write_site(
     return summary
 
 
-def _asset(name: str) -> bytes:
+def asset(name: str) -> bytes:
     return resources.files("lorebase.exchange.htmlsite").joinpath("assets", name).read_bytes()
 
 
-def _site_css() -> bytes:
-    # Pygments' styles: a light one, and a dark one that applies only in dark mode.
-    dark = stylesheet("monokai", ".highlight")
+def site_stylesheet() -> bytes:
+    """site.css with Pygments' styles: a light one, and a dark one for dark mode (the
+    system's, unless the reader chose light; or the reader's choice)."""
+    dark = ':root:not([data-theme="light"]) .highlight'
     return (
-        _asset("site.css")
+        asset("site.css")
         + stylesheet("default", ".highlight").encode()
         + b"\n@media (prefers-color-scheme: dark) {\n"
-        + dark.encode()
+        + stylesheet("monokai", dark).encode()
         + b"\n}\n"
+        + stylesheet("monokai", ':root[data-theme="dark"] .highlight').encode()
+        + b"\n"
     )
 
 
 def _plan_languages(session: Session, ws: ProjectVersion, plan: WorkspacePlan) -> list[_Language]:
-    """Each exported language's tree of published pages, page names and reading order (no
-    bodies read)."""
-    view = readable(plan)
-    visible = {node.id for node in view.nodes}
-    article_headings = published_headings(
-        session, [ref.id for ref in view.articles], plan.langs, ARTICLE_FILES
-    )
-    page_headings = published_headings(
-        session, [node.id for node in view.pages], plan.langs, PAGE_FILES
-    )
-    rows = session.scalars(select(Language).where(Language.project_version_id == ws.id))
-    info = {row.code: row for row in rows}
+    """Each exported language's tree of published pages, page file names and reading order
+    (no bodies read)."""
     folders = UniqueNames()
     ws_folder = folders.claim(ws.slug)
-    result = []
-    for code in plan.langs:
-        language = info.get(code)
-        lang = _language_tree(
-            plan, code, visible, article_headings, page_headings, f"{ws_folder}/{code}"
-        )
-        lang.name = (language.display_name or language.name) if language else code
-        lang.rtl = bool(language.enable_rtl) if language else False
-        result.append(lang)
-    return result
+    by_slug: dict[str, dict[str, str]] = {}
 
+    def namer_for(code: str) -> PageNamer:
+        names = UniqueNames()
+        for reserved in RESERVED:
+            names.claim(reserved)
+        slugs = by_slug[code] = {}
 
-def _language_tree(
-    plan: WorkspacePlan,
-    code: str,
-    visible: set[str],
-    article_headings: dict[tuple[str, str], Heading],
-    page_headings: dict[tuple[str, str], Heading],
-    folder: str,
-) -> _Language:
-    names = UniqueNames()
-    for reserved in RESERVED:
-        names.claim(reserved)
-    by_slug: dict[str, str] = {}
+        def page_name(heading: Heading, is_article: bool) -> str:
+            name = names.claim(heading.slug, ".html")
+            slugs.setdefault(heading.slug.lower(), name)
+            return name
 
-    def page_name(heading: Heading) -> str:
-        name = names.claim(heading.slug, ".html")
-        by_slug.setdefault(heading.slug.lower(), name)
-        return name
+        return page_name
 
-    def article_nodes(refs: list[Any]) -> list[_NavNode]:
-        found = []
-        for ref in refs:
-            heading = article_headings.get((ref.id, code))
-            if heading is None or ref.hidden:
-                continue
-            found.append(_NavNode(ref.id, heading.title, page_name(heading), True))
-        return found
-
-    def category_node(node: Node) -> _NavNode | None:
-        heading = page_headings.get((node.id, code))
-        title = heading.title if heading else category_title(plan, node, code)
-        nav = _NavNode(node.id, title, page_name(heading) if heading else None, False)
-        nav.children = [
-            child
-            for child in (category_node(c) for c in node.children if c.id in visible)
-            if child is not None
-        ]
-        nav.children = article_nodes(node.articles) + nav.children
-        if not nav.children and nav.href is None:
-            return None  # nothing of it is published in this language
-        if nav.href is None and node.category_type == INDEX_CATEGORY:
-            nav.href = page_name(Heading(title, _category_slug(plan, node, code)))
-            nav.listing_only = True
-        for child in nav.children:
-            child.parent = nav
-        return nav
-
-    roots = [
-        nav
-        for nav in (category_node(node) for node in plan.roots if node.id in visible)
-        if nav is not None
+    return [
+        _Language(nav, f"{ws_folder}/{nav.code}", by_slug[nav.code])
+        for nav in plan_languages(session, ws, plan, namer_for)
     ]
-    roots += article_nodes(plan.root_articles)
-    order: list[_NavNode] = []
-
-    def walk(level: list[_NavNode]) -> None:
-        for nav in level:
-            if nav.href is not None:
-                order.append(nav)
-            walk(nav.children)
-
-    walk(roots)
-    pages = {nav.item_id: nav.href for nav in order if nav.href is not None}
-    return _Language(code, code, False, folder, roots, order, by_slug, pages)
-
-
-def _category_slug(plan: WorkspacePlan, node: Node, code: str) -> str:
-    languages = plan.node_languages.get(node.id, [])
-    for lang in languages:
-        if lang["Code"] == code:
-            return str(lang["Slug"])
-    return str(languages[0]["Slug"]) if languages else node.id
 
 
 def _write_language(
@@ -409,18 +336,18 @@ def _write_language(
             tick()
         search.add(rendered)
     home = TEMPLATES.get_template("home.html").render(
-        static_tree=Markup(_static_tree(lang.roots)) if lang.roots else None,
+        static_tree=Markup(static_tree(lang.nav.roots)) if lang.nav.roots else None,
         languages=_switcher(lang, site, None),
         nothing_published=NOTHING_PUBLISHED,
         **context.variables,
     )
     archive.write_bytes(f"{lang.folder}/index.html", home.encode(), record=False)
-    tree = {"nodes": [_tree_json(nav) for nav in lang.roots]}
+    tree = {"nodes": [_tree_json(nav) for nav in lang.nav.roots]}
     archive.write_bytes(f"{lang.folder}/tree.js", _script("LOREBASE_TREE", tree), record=False)
     archive.write_bytes(
         f"{lang.folder}/search.js", _script("LOREBASE_SEARCH", search.data()), record=False
     )
-    return len(lang.reading_order)
+    return len(lang.nav.reading_order)
 
 
 def _page_jobs(
@@ -429,7 +356,7 @@ def _page_jobs(
     """The pages of the reading order with their published revisions, read in batches."""
     articles = {ref.id: ref for ref in plan.articles}
     categories: dict[str, Node] = {node.id: node for node in plan.pages}
-    order = lang.reading_order
+    order = lang.nav.reading_order
     position = {id(nav): i for i, nav in enumerate(order)}
     for batch in batched(order, PAGES_PER_BATCH):
         found: dict[str, PageSource] = {}
@@ -460,38 +387,25 @@ def _page_jobs(
                     href=nav.href or "",
                     title=source.title if source else nav.title,
                     source=source,
-                    breadcrumbs=[_link(crumb) for crumb in _breadcrumbs(nav)],
-                    previous=_link(order[i - 1]) if i > 0 else None,
-                    next=_link(order[i + 1]) if i + 1 < len(order) else None,
-                    children=_static_tree(nav.children) if nav.children else None,
+                    breadcrumbs=[link(crumb) for crumb in breadcrumbs(nav)],
+                    previous=link(order[i - 1]) if i > 0 else None,
+                    next=link(order[i + 1]) if i + 1 < len(order) else None,
+                    children=static_tree(nav.children) if nav.children else None,
                     languages=_switcher(lang, site, nav.item_id),
                 )
             )
         yield jobs
 
 
-def _link(nav: _NavNode) -> dict[str, str | None]:
-    return {"title": nav.title, "href": nav.href}
-
-
-def _breadcrumbs(nav: _NavNode) -> list[_NavNode]:
-    trail = []
-    parent = nav.parent
-    while parent is not None:
-        trail.append(parent)
-        parent = parent.parent
-    return trail[::-1]
-
-
 def _switcher(lang: _Language, site: list[_Language], item_id: str | None) -> list[dict[str, Any]]:
     """A link per language: to the same page when it is published there, else to its home."""
     entries = []
     for other in site:
-        href = other.pages.get(item_id, "index.html") if item_id is not None else "index.html"
+        href = other.nav.pages.get(item_id, "index.html") if item_id is not None else "index.html"
         entries.append(
             {
                 "code": other.code,
-                "name": other.name,
+                "name": other.nav.name,
                 "href": f"../{other.folder.rsplit('/', 1)[-1]}/{href}",
                 "current": other is lang,
             }
@@ -499,25 +413,7 @@ def _switcher(lang: _Language, site: list[_Language], item_id: str | None) -> li
     return entries
 
 
-def _static_tree(level: list[_NavNode]) -> str:
-    """The tree as nested lists, for the home page (readable without scripts)."""
-    parts = ["<ul>"]
-    for nav in level:
-        title = html.escape(nav.title)
-        label = (
-            f'<a href="{html.escape(nav.href)}">{title}</a>'
-            if nav.href
-            else f'<span class="label">{title}</span>'
-        )
-        parts.append(f"<li>{label}")
-        if nav.children:
-            parts.append(_static_tree(nav.children))
-        parts.append("</li>")
-    parts.append("</ul>")
-    return "".join(parts)
-
-
-def _tree_json(nav: _NavNode) -> list[Any]:
+def _tree_json(nav: NavNode) -> list[Any]:
     if nav.children:
         return [nav.title, nav.href or "", [_tree_json(child) for child in nav.children]]
     return [nav.title, nav.href or ""]
@@ -559,4 +455,4 @@ class _SearchIndex:
         return {"docs": self.docs, "terms": terms, "none": NO_RESULTS}
 
 
-__all__ = ["write_html_site"]
+__all__ = ["LABELS", "asset", "site_stylesheet", "write_html_site"]

@@ -512,7 +512,8 @@ def test_a_body_sent_as_plain_text_is_a_400_asking_for_json(project, content, un
         "/v2/Categories/a/b/c/d/e",
         "/v2/ProjectVersions/x/y/z",
         "/v9/Categories",
-        "/nothing",
+        # (A path of one segment names a workspace of the reader site: a page, see below.)
+        "/nothing/at/all",
     ],
 )
 def test_a_path_that_matches_no_route_is_a_404_envelope(project, path):
@@ -520,6 +521,13 @@ def test_a_path_that_matches_no_route_is_a_404_envelope(project, path):
         response = project.client.request(method, path, headers=project.headers)
         description = assert_envelope_error(response, 404)
         assert path in description
+
+
+def test_a_reader_site_path_answers_other_methods_with_a_405_naming_get(project):
+    assert project.client.get("/nothing").headers["content-type"].startswith("text/html")
+    response = project.client.post("/nothing", headers=project.headers)
+    description = assert_envelope_error(response, 405)
+    assert "use GET" in description
 
 
 def test_an_unknown_path_without_a_token_is_still_a_404_envelope(project):

@@ -1,4 +1,129 @@
-/* Lorebase offline documentation: the navigation tree and full-text search.
+/* Lorebase documentation: the parts shared by the live site and the offline export. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+
+  /* Light/dark toggle: the stored choice wins over prefers-color-scheme (theme.js applies it
+     before the page is drawn). */
+  var toggle = document.getElementById("theme-toggle");
+  if (toggle) {
+    var dark = function () {
+      var chosen = root.getAttribute("data-theme");
+      if (chosen) return chosen === "dark";
+      return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+    };
+    toggle.hidden = false;
+    toggle.setAttribute("aria-pressed", String(dark()));
+    toggle.addEventListener("click", function () {
+      var next = dark() ? "light" : "dark";
+      root.setAttribute("data-theme", next);
+      toggle.setAttribute("aria-pressed", String(next === "dark"));
+      try { localStorage.setItem("lorebase-theme", next); } catch (e) { /* kept for this page */ }
+    });
+  }
+
+  /* The live site's tree: the current branch comes with the page; other branches are HTML
+     fragments fetched when opened. */
+  var tree = document.getElementById("tree");
+  if (tree) {
+    tree.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("button[data-children]") : null;
+      if (!button) return;
+      var item = button.parentNode;
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      var sub = item.querySelector(":scope > ul");
+      if (sub) { sub.hidden = !open; return; }
+      if (!open || button.getAttribute("data-loading")) return;
+      button.setAttribute("data-loading", "1");
+      fetch(button.getAttribute("data-children"), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (fragment) {
+          button.removeAttribute("data-loading");
+          if (!fragment) return;
+          var holder = document.createElement("div");
+          holder.innerHTML = fragment; /* our own server's HTML, escaped there */
+          var list = holder.querySelector("ul");
+          if (list) item.appendChild(list);
+        });
+    });
+  }
+
+  /* Suggestions while typing (the search form works without them). */
+  var input = document.getElementById("search");
+  var results = document.getElementById("search-results");
+  if (input && results && input.getAttribute("data-suggest")) {
+    var timer = null, asked = 0;
+    var marked = function (holder, snippet) {
+      /* The server's snippet is escaped text with <em> around matches: rebuilt as nodes. */
+      snippet.split(/(<em>|<\/em>)/).reduce(function (inside, part) {
+        if (part === "<em>") return true;
+        if (part === "</em>") return false;
+        var text = document.createElement("textarea");
+        text.innerHTML = part;
+        var value = document.createTextNode(text.value);
+        if (inside) { var em = document.createElement("em"); em.appendChild(value); holder.appendChild(em); }
+        else holder.appendChild(value);
+        return inside;
+      }, false);
+    };
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var query = input.value.trim();
+        var number = ++asked;
+        if (!query) { results.hidden = true; results.textContent = ""; return; }
+        fetch(input.getAttribute("data-suggest") + "&q=" + encodeURIComponent(query), { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : { hits: [] }; })
+          .then(function (found) {
+            if (number !== asked) return; /* a later keystroke's answer wins */
+            results.textContent = "";
+            (found.hits || []).forEach(function (hit) {
+              var item = document.createElement("li");
+              var link = document.createElement("a");
+              link.href = hit.href;
+              link.textContent = hit.title;
+              item.appendChild(link);
+              if (hit.path) {
+                var path = document.createElement("span");
+                path.className = "path muted";
+                path.textContent = " " + hit.path;
+                item.appendChild(path);
+              }
+              if (hit.snippet) {
+                var excerpt = document.createElement("span");
+                excerpt.className = "excerpt";
+                marked(excerpt, hit.snippet);
+                item.appendChild(excerpt);
+              }
+              results.appendChild(item);
+            });
+            if (!results.firstChild && found.none) {
+              var none = document.createElement("li");
+              none.className = "muted";
+              none.textContent = found.none;
+              results.appendChild(none);
+            }
+            results.hidden = !results.firstChild;
+          });
+      }, 120);
+    });
+  }
+
+  /* Feedback: the reason and comment are asked only after "No". */
+  Array.prototype.forEach.call(document.querySelectorAll(".feedback form"), function (form) {
+    var more = form.querySelector(".feedback-more");
+    if (!more) return;
+    var update = function () {
+      var no = form.querySelector('input[name="helpful"][value="no"]');
+      more.hidden = !(no && no.checked);
+    };
+    form.addEventListener("change", update);
+    update();
+  });
+})();
+
+/* Offline export: the navigation tree and full-text search.
    Both read data that tree.js and search.js assign to globals: browsers refuse fetch() on
    file:// pages, but load scripts. */
 (function () {

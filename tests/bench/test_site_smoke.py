@@ -1,0 +1,68 @@
+"""bench/site.py (the live reader site) runs end to end in its smoke size, on SQLite and on
+PostgreSQL when LOREBASE_TEST_DATABASE_URL is set, and prints every figure. No figure is held
+to its target here: benchmarks report, tests gate (see test_benchmarks_smoke.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.bench.test_benchmarks_smoke import (
+    BACKENDS,
+    PG_URL,
+    RUN_TIMEOUT_S,
+    Database,
+    figure,
+    figures,
+    run_on,
+)
+
+# The smoke run takes ~15 s on SQLite on 2 cores; the cap stops a hang, it is no speed target.
+pytestmark = pytest.mark.timeout(RUN_TIMEOUT_S + 30)
+
+
+@pytest.fixture(params=BACKENDS)
+def site_database(request: pytest.FixtureRequest) -> Database:
+    if request.param == "sqlite":
+        return Database("SQLite", [])
+    return Database("PostgreSQL", ["--database-url", PG_URL])
+
+
+def test_site_measures_every_figure_of_the_reader_site_with_no_request_refused(
+    site_database: Database,
+) -> None:
+    output = run_on(site_database, "site", "--smoke")
+
+    assert (
+        figure(output, r"^Lorebase reader-site benchmark: \w+, [\d,]+ categories, ([\d,]+)") == 200
+    )
+    for label in (
+        r"article page, uncached \([\d,]+ articles\)",
+        r"article page, cached \(one article\)",
+    ):
+        rate, health = figures(
+            output, rf"^{label}, concurrency 4\s+([\d,]+) req/s\s+/health ([\d,]+) req/s"
+        )
+        assert rate > 0 and health > 0
+    for phase in ("GET /health (before)", "article pages, uncached", "article page, cached"):
+        answered, refused = figures(output, rf"^\s+{re.escape(phase)}\s+(\d+) ok\s+(\d+) errors")
+        assert answered > 0
+        assert refused == 0
+    p95, route = figures(
+        output,
+        r"^search page p95, 30 sequential queries\s+([\d.]+) ms\s+v2 search route p95 ([\d.]+) ms",
+    )
+    assert p95 > 0 and route > 0
+    uncached, cached = figures(
+        output, r"^sitemap, first after a write \([\d,]+ URLs\).*?([\d.]+) s\s+cached ([\d.]+) ms"
+    )
+    assert uncached > 0 and cached > 0
+    assert figure(output, r"^server RSS at the end \(VmRSS\)\s+([\d.]+) MB") > 0
+    weight, raw = figures(
+        output,
+        r"^page weight, gzip -\d \(HTML \+ (?:\d+) assets\)\s+([\d.]+) KB\s+uncompressed ([\d.]+)",
+    )
+    assert 0 < weight < raw
+    for target in (">= 0.4x", ">= 0.9x", "<= 150 ms", "<= 1 s", "< 300 MB", "<= 60 KB"):
+        assert re.search(rf"\s{re.escape(target)}\s+(PASS|FAIL)\s*$", output, re.MULTILINE), target
