@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        # /docs is the reader site's (Document360's article addresses).
+        docs_url="/api/docs",
+        redoc_url="/api/redoc",
         title="Lorebase",
         version=__version__,
         description=(
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_cache = ResponseCache()
     errors.install(app)
     v3_errors.install(app)
+    web_reader.install(app, settings.site_base_path)
     # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in
     # each router, so they win; see api-reference.md §1.3.
     for router in ROUTERS:
@@ -121,8 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    # Last: the reader site's paths (`/{workspace}/docs/...`) catch what nothing else took.
-    web_reader.install(app, settings.site_base_path)
+    # Last: a path of one segment names a workspace of the reader site.
+    web_reader.install_fallback(app, settings.site_base_path)
 
     app.add_middleware(CanonicalPaths, templates=ROUTE_TEMPLATES)
     # Outside the routing: a public page already rendered costs one stamp lookup.

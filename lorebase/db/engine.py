@@ -72,16 +72,29 @@ def lookup(engine: Engine, statement: Select[Any] | Any, parameters: dict[str, A
     connection: SQLAlchemy's execution path costs about as much again as the round trip,
     for a read every browser request makes. Values are converted by the columns' own types.
     """
+    rows = _lookup(engine, statement, parameters, every=False)
+    return rows[0] if rows else None
+
+
+def lookup_rows(engine: Engine, statement: Select[Any] | Any, parameters: dict[str, Any]) -> Any:
+    """Every row of a read, as `lookup` reads its first."""
+    return _lookup(engine, statement, parameters, every=True)
+
+
+def _lookup(
+    engine: Engine, statement: Select[Any] | Any, parameters: dict[str, Any], *, every: bool
+) -> list[Any]:
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
-            return connection.execute(statement, parameters).first()
+            result = connection.execute(statement, parameters)
+            return list(result.all() if every else result.fetchmany(1))
     prepared = _prepared_lookup(engine, statement)
     for attempt in (1, 2):
         driver_connection = engine.raw_connection()
         try:
             cursor = driver_connection.cursor()
             cursor.execute(prepared.sql, prepared.compiled.construct_params(parameters))
-            values = cursor.fetchone()
+            found = cursor.fetchall() if every else cursor.fetchmany(1)
             cursor.close()
             break
         except engine.dialect.loaded_dbapi.OperationalError:
@@ -91,14 +104,15 @@ def lookup(engine: Engine, statement: Select[Any] | Any, parameters: dict[str, A
                 raise
         finally:
             driver_connection.close()
-    if values is None:
-        return None
-    return prepared.row(
-        *(
-            value if convert is None else convert(value)
-            for value, convert in zip(values, prepared.converters, strict=True)
+    return [
+        prepared.row(
+            *(
+                value if convert is None else convert(value)
+                for value, convert in zip(values, prepared.converters, strict=True)
+            )
         )
-    )
+        for values in found
+    ]
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,9 @@ def _llms_txt(reading: Reading) -> Served:
                 continue
             if settings.get(node.item_id, {}).get("exclude_from_search"):
                 continue
+            # Link text: brackets would end it, and markup is shown as text.
             title = node.title.replace("[", "(").replace("]", ")")
+            title = title.replace("<", "&lt;").replace(">", "&gt;")
             lines.append(f"- [{title}]({reading.absolute(node.href)}.md)")
         lines.append("")
     return Served.of("\n".join(lines).encode(), "text/markdown; charset=utf-8")

@@ -71,6 +71,8 @@ from lorebase.web.visitor import (
 )
 
 router = APIRouter(include_in_schema=False)
+# `/{workspace}`: one segment, which would take `/health` or `/account`; mounted last.
+fallback_router = APIRouter(include_in_schema=False)
 # HEAD too: crawlers and link checkers ask it.
 READ_METHODS = ["GET", "HEAD"]
 
@@ -81,7 +83,7 @@ HITS_PER_PAGE = 10
 SEARCH_WINDOW = 100
 SUGGESTIONS = 8
 WORDS_PER_MINUTE = 200
-PAGES_KEPT = 2000  # rendered pages kept per process (a few tens of KB each)
+PAGES_KEPT = 1000  # rendered pages kept per process (a few tens of KB each)
 READER_LABELS = {
     **LABELS,
     "not_found": "Page not found",
@@ -200,8 +202,9 @@ class Reading:
 
 
 def install(app: Any, base_path: str) -> None:
-    """Mount the reader site below `base_path` (after every other route: its paths are the
-    catch-alls)."""
+    """Mount the reader site below `base_path`, ahead of the API's routers: its paths
+    (`/docs/…`, `/{workspace}/docs/…`) are none of the API's, and a page is found without
+    trying the API's hundred-odd templates first. `install_fallback` mounts the rest."""
     app.state.reader_site = ReaderSite(base_path)
     app.state.reader_pages = RenderedPages(PAGES_KEPT)
     app.state.reader_kept_pages = KeptPages(PAGES_KEPT)
@@ -209,6 +212,11 @@ def install(app: Any, base_path: str) -> None:
 
     app.include_router(crawlers.router, prefix=base_path)
     app.include_router(router, prefix=base_path)
+
+
+def install_fallback(app: Any, base_path: str) -> None:
+    """Mount `/{workspace}` after every other route."""
+    app.include_router(fallback_router, prefix=base_path)
 
 
 def _site(request: Request) -> ReaderSite:
@@ -286,7 +294,7 @@ def search_page(request: Request) -> Response:
     return _serve(request, None, ["search"])
 
 
-@router.api_route("/{workspace}", methods=READ_METHODS)
+@fallback_router.api_route("/{workspace}", methods=READ_METHODS)
 def workspace_home(request: Request, workspace: str) -> Response:
     return _serve(request, workspace, [])
 
@@ -407,8 +415,7 @@ def open_reading(
     is public."""
     runtime = runtime_of(request)
     project_id = site_project_id(request)
-    with runtime.lookup_engine.connect() as connection:
-        project = project_row(connection, project_id)
+    project = project_row(runtime.lookup_engine, project_id)
     if project is None:
         raise BrowserError(503, "This server has no project yet", "Run `lorebase migrate`.")
     if workspace_id is not None:
@@ -593,6 +600,8 @@ def _workspaces(
     for row in reading.project.workspaces:
         if reading.allowed is not None and row.id not in reading.allowed:
             continue
+        if not row.is_public and reading.reader is None and row.id != reading.row.id:
+            continue  # a workspace for signed-in readers: not offered to anonymous ones
         if row.id == reading.row.id:
             entries.append(
                 {"name": row.name, "href": reading.ws.home_href(language.code), "current": True}
@@ -625,30 +634,52 @@ def _branch(
     current: str | None,
 ) -> str:
     """A level of the tree: the branches in `open_ids` drawn open, the others as buttons that
-    fetch their children when pressed."""
+    fetch their children when pressed. Each entry's closed form is drawn once per stamp: a
+    page differs from its neighbours only along its own branch."""
+    closed = language.closed_entries
     parts = ["<ul>"]
     for node in level:
-        title = html.escape(node.title)
-        parts.append("<li>")
-        if node.children:
-            expanded = node.item_id in open_ids
-            url = (
-                f"{reading.base}/_lorebase/tree/{reading.row.id}/"
-                f"{quote(language.code)}/{node.item_id}"
-            )
-            parts.append(
-                f'<button type="button" aria-expanded="{"true" if expanded else "false"}" '
-                f'aria-label="{title}" data-children="{html.escape(url)}"></button>'
-            )
-        if node.href:
-            mark = ' aria-current="page"' if node.item_id == current else ""
-            parts.append(f'<a href="{html.escape(node.href)}"{mark}>{title}</a>')
-        else:
-            parts.append(f'<span class="label">{title}</span>')
-        if node.children and node.item_id in open_ids:
+        if node.item_id not in open_ids and node.item_id != current:
+            entry = closed.get(node.item_id)
+            if entry is None:
+                entry = closed[node.item_id] = _entry(reading, language, node, False, False)
+            parts.append(entry)
+            continue
+        expanded = node.item_id in open_ids and bool(node.children)
+        parts.append(_entry(reading, language, node, expanded, node.item_id == current, False))
+        if expanded:
             parts.append(_branch(reading, language, node.children, open_ids, current))
         parts.append("</li>")
     parts.append("</ul>")
+    return "".join(parts)
+
+
+def _entry(
+    reading: Reading,
+    language: ReaderLanguage,
+    node: NavNode,
+    expanded: bool,
+    current: bool,
+    close: bool = True,
+) -> str:
+    """One entry of the tree: its toggle (a category with children), its link."""
+    title = html.escape(node.title)
+    parts = ["<li>"]
+    if node.children:
+        url = (
+            f"{reading.base}/_lorebase/tree/{reading.row.id}/{quote(language.code)}/{node.item_id}"
+        )
+        parts.append(
+            f'<button type="button" aria-expanded="{"true" if expanded else "false"}" '
+            f'aria-label="{title}" data-children="{html.escape(url)}"></button>'
+        )
+    if node.href:
+        mark = ' aria-current="page"' if current else ""
+        parts.append(f'<a href="{html.escape(node.href)}"{mark}>{title}</a>')
+    else:
+        parts.append(f'<span class="label">{title}</span>')
+    if close:
+        parts.append("</li>")
     return "".join(parts)
 
 
@@ -755,7 +786,7 @@ def _page(
     following = order[position + 1] if position is not None and position + 1 < len(order) else None
     trail = breadcrumbs(node)
     tags = [
-        {"name": tag, "href": tag_href(ws.prefix, language.code, tag)}
+        {"name": tag, "href": tag_href(ws.prefix, shown.code, tag)}
         for tag in settings.get("tags") or []
         if isinstance(tag, str) and tag.strip()
     ]
@@ -982,7 +1013,7 @@ def _search_page(reading: Reading) -> Response:
         return _not_found(reading, None)
     query = _query(params.get("q", ""))
     raw_page = params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 5 else 1
+    page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) <= 6 else 1
     page = max(page, 1)
     hits: list[dict[str, str]] = []
     total = 0

@@ -24,9 +24,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
+from lorebase.db.engine import lookup_rows
 from lorebase.db.models import (
     Article,
     ArticleRevision,
@@ -96,6 +97,8 @@ class ReaderLanguage:
     published_at: dict[str, datetime] | None = None
     # article id -> its translation's settings (tags, search exclusion…); built on demand
     settings: dict[str, dict[str, Any]] | None = None
+    # item id -> its entry in the tree, closed, as HTML (drawn on demand, see web.reader)
+    closed_entries: dict[str, str] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -120,7 +123,8 @@ class ReaderWorkspace:
 
     def home_href(self, code: str) -> str:
         if code == self.default:
-            return self.prefix + "/" if self.prefix else "/"
+            # `/` (or `<base>/`) for the main workspace, `/<workspace>` for another.
+            return self.prefix if self.prefix and not self.row.is_main else self.prefix + "/"
         return f"{self.prefix}/docs/{quote(code)}"
 
     def search_href(self) -> str:
@@ -159,9 +163,10 @@ _PROJECT_ROWS = (
 )
 
 
-def project_row(connection: Connection, project_id: str) -> ProjectRow | None:
-    """The project and its workspaces with their stamps: the one query of every page."""
-    rows = connection.execute(_PROJECT_ROWS, {"project_id": project_id}).all()
+def project_row(engine: Engine, project_id: str) -> ProjectRow | None:
+    """The project and its workspaces with their stamps: the one query of every page (on
+    the lookup engine: `db.engine.lookup_rows`)."""
+    rows = lookup_rows(engine, _PROJECT_ROWS, {"project_id": project_id})
     if not rows:
         return None
     workspaces = [
