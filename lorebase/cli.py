@@ -157,6 +157,9 @@ def serve(
         if value:
             os.environ[key] = value
     err.print(f"Lorebase listening on http://{settings.host}:{settings.port}")
+    err.print(
+        f"  the knowledge base: http://{settings.host}:{settings.port}{settings.site_base_path}/"
+    )
     uvicorn.run(
         "lorebase.app:create_app",
         factory=True,

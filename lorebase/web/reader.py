@@ -553,7 +553,10 @@ def _common(reading: Reading, language: ReaderLanguage, item_id: str | None) -> 
         "rtl": language.nav.rtl,
         "up": f"{base}/_lorebase/",
         "live": True,
-        "workspace_name": reading.row.name,
+        # One workspace: the site is the project ("v1" names nothing to a reader).
+        "workspace_name": reading.row.name
+        if len(reading.project.workspaces) > 1
+        else reading.project.name,
         "home_href": ws.home_href(language.code),
         "search_action": ws.search_href(),
         "suggest_url": f"{base}/_lorebase/suggest?"

@@ -42,8 +42,10 @@ from tests.exchange.test_jsonzip_writer import drive_file
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # The site's own scripts and style sheet (templates/language.html and layout.html): a page of a
 # language folder loads these three, the root index.html none.
-SITE_SCRIPTS = frozenset({"tree.js", "search.js", "../../assets/site.js"})
+SITE_SCRIPTS = frozenset({"tree.js", "search.js", "../../assets/site.js", "../../assets/theme.js"})
+ROOT_SCRIPTS = frozenset({"assets/theme.js"})
 SITE_STYLESHEETS = frozenset({"assets/site.css", "../../assets/site.css"})
+SITE_ICONS = frozenset({"assets/favicon.svg", "../../assets/favicon.svg"})
 URL_ATTRIBUTES = frozenset(
     {
         "href",
@@ -182,12 +184,18 @@ def _element_problems(
     elif tag == "link":
         names = sorted(name for name, _ in attrs)
         values = dict(attrs)
-        if not (
+        stylesheet = (
             names == ["href", "rel"]
             and values["rel"] == "stylesheet"
             and values["href"] in stylesheets
-        ):
-            yield f"link that is not the site's style sheet: {described}"
+        )
+        icon = (
+            names == ["href", "rel", "type"]
+            and values["rel"] == "icon"
+            and values["href"] in SITE_ICONS
+        )
+        if not (stylesheet or icon):
+            yield f"link that is not the site's style sheet or icon: {described}"
     elif tag in FORBIDDEN_ELEMENTS:
         yield f"forbidden element {described}"
     for name, value in attrs:
@@ -853,7 +861,7 @@ def test_hostile_knowledge_base_exports_an_html_site_without_live_script(project
         in_language = name.count("/") == 2
         problems = live_script(
             files[name].decode(),
-            scripts=SITE_SCRIPTS if in_language else frozenset(),
+            scripts=SITE_SCRIPTS if in_language else ROOT_SCRIPTS,
             stylesheets=SITE_STYLESHEETS,
         )
         assert problems == [], name
@@ -925,7 +933,11 @@ def test_only_links_are_rewritten_to_pages_not_text_or_code_that_looks_like_one(
 
     files = export_site(project)
     root = tinyhtml5.parse(files["v1/en/linking.html"].decode(), namespace_html_elements=False)
-    paragraph = root.find(".//article/p")
+    # The body's paragraph: the first of the article's own, after the "Updated" line.
+    paragraph = next(
+        (p for p in root.iterfind(".//article/p") if "page-meta" not in p.get("class", "")),
+        None,
+    )
     assert paragraph is not None
 
     assert _text_of(paragraph, "code") == '<a href="/docs/target-page">'
