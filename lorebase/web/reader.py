@@ -45,6 +45,7 @@ from lorebase.exchange.htmlsite.pages import TEMPLATES, finish_body, table_of_co
 from lorebase.exchange.htmlsite.writer import LABELS
 from lorebase.exchange.plan import ARTICLE_FILES, PAGE_FILES
 from lorebase.kb import drive, merge_codes
+from lorebase.kb.content import render_with_values
 from lorebase.kb.feedback import FEEDBACK_REASONS, record_search_miss
 from lorebase.kb.search import search_articles
 from lorebase.kb.settings import former_owners
@@ -887,8 +888,6 @@ def _markdown(reading: Reading, language: ReaderLanguage, slug: str) -> Served |
     source = _source(reading, node, shown.code)
     if source is None:
         return None
-    from lorebase.kb.content import render_with_values
-
     resolved, rendered = render_with_values(
         source.content_type, source.content, source.html_content, _values(reading, shown.code)
     )

@@ -30,11 +30,8 @@ from sqlalchemy.orm import Session
 from lorebase.db.engine import lookup_rows
 from lorebase.db.models import (
     Article,
-    ArticleRevision,
     ArticleTranslation,
     Category,
-    CategoryRevision,
-    CategoryTranslation,
     Language,
     Project,
     ProjectVersion,
@@ -46,7 +43,14 @@ from lorebase.exchange.htmlsite.navigation import (
     PageNamer,
     plan_languages,
 )
-from lorebase.exchange.plan import ArticleRef, Node, WorkspacePlan, plan_workspaces
+from lorebase.exchange.plan import (
+    ARTICLE_FILES,
+    PAGE_FILES,
+    ArticleRef,
+    Node,
+    WorkspacePlan,
+    plan_workspaces,
+)
 from lorebase.render import MergeCodeValues
 
 
@@ -289,8 +293,10 @@ def language_settings(session: Session, ws: ReaderWorkspace, lang: ReaderLanguag
         if lang.settings is not None:
             return
         rows = session.connection().execute(
-            select(ArticleTranslation.article_id, ArticleTranslation.settings).where(
-                ArticleTranslation.article_id.in_(select_article_ids(ws)),
+            select(ArticleTranslation.article_id, ArticleTranslation.settings)
+            .join(Article, Article.id == ArticleTranslation.article_id)
+            .where(
+                Article.project_version_id == ws.row.id,
                 ArticleTranslation.language_code == lang.code,
             )
         )
@@ -308,37 +314,28 @@ def language_settings(session: Session, ws: ReaderWorkspace, lang: ReaderLanguag
         lang.settings = settings
 
 
-def select_article_ids(ws: ReaderWorkspace) -> Any:
-    return select(Article.id).where(Article.project_version_id == ws.row.id)
-
-
 def publication_dates(session: Session, ws: ReaderWorkspace, lang: ReaderLanguage) -> None:
     """Fill `lang.published_at` (once per stamp): when each page's public revision was made."""
     with ws.lock:
         if lang.published_at is not None:
             return
         found: dict[str, datetime] = {}
-        for owner, revision, translation, model in (
-            (ArticleRevision.article_id, ArticleRevision, ArticleTranslation, Article),
-            (CategoryRevision.category_id, CategoryRevision, CategoryTranslation, Category),
-        ):
-            translation_owner = (
-                ArticleTranslation.article_id
-                if translation is ArticleTranslation
-                else CategoryTranslation.category_id
-            )
+        # The revision each translation publishes, as the pages read it (`FileKind`).
+        for kind, model in ((ARTICLE_FILES, Article), (PAGE_FILES, Category)):
+            revision, translation = kind.revision, kind.translation
             rows = session.connection().execute(
-                select(owner, revision.created_at)
+                select(kind.owner, revision.created_at)
                 .join(
-                    translation,
-                    (translation_owner == owner)
-                    & (translation.language_code == revision.language_code)
-                    & (translation.public_version == revision.version_number),
+                    revision,
+                    (kind.revision_owner == kind.owner)
+                    & (revision.language_code == translation.language_code)
+                    & (revision.version_number == translation.public_version),
                 )
-                .join(model, model.id == owner)
+                .join(model, model.id == kind.owner)
                 .where(
                     model.project_version_id == ws.row.id,
-                    revision.language_code == lang.code,
+                    translation.language_code == lang.code,
+                    translation.public_version > 0,
                 )
             )
             for item_id, created in rows:
