@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/lorebase serve --host 127.0.0.1 --port $(PORT) --data-dir ./data
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	scripts/test $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

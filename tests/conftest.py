@@ -32,6 +32,28 @@ from lorebase.settings import Settings
 
 PG_URL = os.environ.get("LOREBASE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+# scripts/test runs the suite as two processes side by side: the "postgresql" shard runs the
+# tests that use PostgreSQL, the "sqlite" shard everything else. Unset: one process runs all.
+SHARD = os.environ.get("LOREBASE_TEST_SHARD", "")
+
+
+def _uses_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec else ()
+    on_postgresql = any(isinstance(value, str) and value == "postgresql" for value in params)
+    return on_postgresql or "postgres_url" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SHARD not in ("sqlite", "postgresql"):
+        return
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (keep if _uses_postgresql(item) == (SHARD == "postgresql") else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
