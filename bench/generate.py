@@ -13,6 +13,7 @@ article language has its `search_entries` rows (latest, and published when there
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
@@ -43,7 +44,7 @@ from lorebase.db.models import (
     SearchEntry,
 )
 from lorebase.exchange.jsonzip.importer import analyze_bulk_load
-from lorebase.kb import workspaces
+from lorebase.kb import merge_codes, page_bodies, workspaces
 from lorebase.kb.search.index import IndexedText, add_vocabulary, entry_row, indexed, plain_text
 from lorebase.kb.slugs import slugify
 
@@ -647,6 +648,12 @@ def generate_workspace(
             _check_search_text(builder.rows)
             counts = _insert(session, builder.rows)
             analyze_bulk_load(session)  # as an import does
+            # Published bodies ready to read, as the `page_bodies` job leaves them after an import.
+            values_of = functools.cache(
+                lambda code: merge_codes.values_for(session, workspace.id, code)
+            )
+            while page_bodies.make_unready_ready(session, workspace.id, values_of):
+                pass
             workspaces.touch(session, workspace.id)
     finally:
         engine.dispose()

@@ -16,7 +16,7 @@ slice, in a rotating order, so that a drift of a shared machine touches them ali
 
 Then, for --sample published articles, the API's `html_content`
 (`GET /v2/Articles/{id}/{lang}?isForDisplay=true&isPublished=true`, through the real app) with
-code highlighted as the site does (`exchange.highlight.highlight_code`) must appear verbatim in
+code highlighted as the site does (`render.highlight.highlight_code`) must appear verbatim in
 the article's page of the HTML export, once the page's scrolling wrappers around tables are
 taken out: OK or FAIL.
 
@@ -56,8 +56,8 @@ from bench.reads import UNLIMITED
 from lorebase.app import create_app
 from lorebase.db.models import Article, ArticleRevision, ArticleTranslation
 from lorebase.exchange.formats import EXPORT_WRITERS
-from lorebase.exchange.highlight import highlight_code
 from lorebase.render import markdown_to_html, sanitize_html
+from lorebase.render.highlight import highlight_code
 from lorebase.settings import Settings
 
 

@@ -29,7 +29,9 @@ from lorebase.api.v3 import errors as v3_errors
 from lorebase.api.v3 import exchange as v3_exchange
 from lorebase.api.v3 import projects as v3_projects
 from lorebase.auth.throttle import SignInThrottle
+from lorebase.db.engine import transaction
 from lorebase.jobs.worker import start_embedded_workers
+from lorebase.kb import page_bodies
 from lorebase.runtime import make_runtime
 from lorebase.settings import Settings
 from lorebase.web import accounts as web_accounts
@@ -65,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Published bodies not ready to read (after an upgrade, or a renderer change) get a
+        # job, which this server's workers or another host's take.
+        with transaction(runtime.session_factory) as session:
+            page_bodies.enqueue_for_unready(session)
         # Embedded job workers live as long as the server; `--workers 0` runs none.
         pool = (
             start_embedded_workers(

@@ -37,7 +37,8 @@ def make_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
         secret=secret,
     )
     # The job kinds must be registered wherever jobs run: serve, worker and the CLI.
-    import lorebase.exchange.tasks  # noqa: F401
+    import lorebase.exchange.tasks
+    import lorebase.kb.tasks  # noqa: F401
 
     return Runtime(
         settings,

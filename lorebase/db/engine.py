@@ -68,9 +68,10 @@ def lookup(engine: Engine, statement: Select[Any] | Any, parameters: dict[str, A
     """The first row of a read on `make_lookup_engine`'s engine (None without one), asked
     once more when the connection it was given had died (a restarted database).
 
-    On PostgreSQL the statement goes to the driver as SQL compiled once, on a pooled driver
-    connection: SQLAlchemy's execution path costs about as much again as the round trip,
-    for a read every browser request makes. Values are converted by the columns' own types.
+    The statement goes to the driver as SQL compiled once, on a pooled driver connection:
+    SQLAlchemy's execution path costs about as much again as PostgreSQL's round trip, and
+    on SQLite (autocommit connections: one statement reads one snapshot) its BEGIN and
+    ROLLBACK cost more than the query. Values are converted by the columns' own types.
     """
     rows = _lookup(engine, statement, parameters, every=False)
     return rows[0] if rows else None
@@ -84,16 +85,15 @@ def lookup_rows(engine: Engine, statement: Select[Any] | Any, parameters: dict[s
 def _lookup(
     engine: Engine, statement: Select[Any] | Any, parameters: dict[str, Any], *, every: bool
 ) -> list[Any]:
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            result = connection.execute(statement, parameters)
-            return list(result.all() if every else result.fetchmany(1))
     prepared = _prepared_lookup(engine, statement)
+    arguments = prepared.compiled.construct_params(parameters)
+    if prepared.compiled.positional:  # SQLite's "?" placeholders
+        arguments = [arguments[name] for name in prepared.compiled.positiontup]
     for attempt in (1, 2):
         driver_connection = engine.raw_connection()
         try:
             cursor = driver_connection.cursor()
-            cursor.execute(prepared.sql, prepared.compiled.construct_params(parameters))
+            cursor.execute(prepared.sql, arguments)
             found = cursor.fetchall() if every else cursor.fetchmany(1)
             cursor.close()
             break
@@ -135,7 +135,11 @@ def _prepared_lookup(engine: Engine, statement: Select[Any] | Any) -> _PreparedL
         found = _PreparedLookup(
             str(compiled),
             compiled,
-            [column.type.result_processor(engine.dialect, None) for column in columns],
+            # The dialect's own form of each type: SQLite's DateTime parses the stored text.
+            [
+                column.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+                for column in columns
+            ],
             namedtuple("LookupRow", [column.key for column in columns]),
         )
         _prepared[key] = found

@@ -292,6 +292,13 @@ class CategoryRevision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The body made ready to read (kb.page_bodies), kept while this revision is the published
+    # one; deferred: only the reader site asks for it.
+    ready_html: Mapped[str | None] = mapped_column(Text, default=None, deferred=True)
+    ready_facts: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None, deferred=True
+    )
+    ready_renderer: Mapped[int | None] = mapped_column(Integer, default=None, deferred=True)
 
 
 class Article(Base):
@@ -351,6 +358,13 @@ class ArticleRevision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The body made ready to read (kb.page_bodies), kept while this revision is the published
+    # one; deferred: only the reader site asks for it.
+    ready_html: Mapped[str | None] = mapped_column(Text, default=None, deferred=True)
+    ready_facts: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None, deferred=True
+    )
+    ready_renderer: Mapped[int | None] = mapped_column(Integer, default=None, deferred=True)
 
 
 class MergeCodeEntry(Base):

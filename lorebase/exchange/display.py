@@ -24,9 +24,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Engine, Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from lorebase.db.engine import lookup
 from lorebase.exchange.plan import PAGE_TYPES, ArticleRef, FileKind, Node, WorkspacePlan
 from lorebase.kb import merge_codes
 from lorebase.kb.content import render_with_values
@@ -138,6 +139,10 @@ class PageSource:
     content: str | None
     html_content: str | None
     modified_at: datetime | None
+    # The body as kept with the revision (kb.page_bodies); read by the live site only.
+    ready_html: str | None = None
+    ready_facts: dict[str, Any] | None = None
+    ready_renderer: int | None = None
 
 
 def render_page(source: PageSource, values: MergeCodeValues) -> Page:
@@ -169,6 +174,8 @@ def _source_query(kind: FileKind, one: bool) -> Select[Any]:
         revision.content,
         revision.html_content,
         revision.created_at,
+        # The live site's page takes the body kept with the revision; an export renders.
+        *((revision.ready_html, revision.ready_facts, revision.ready_renderer) if one else ()),
     ).join(
         revision,
         (kind.revision_owner == kind.owner)
@@ -189,16 +196,17 @@ _ONE_SOURCE: dict[int, Select[Any]] = {}
 
 
 def published_source(
-    session: Session, item: ArticleRef | Node, code: str, kind: FileKind
+    engine: Engine, item: ArticleRef | Node, code: str, kind: FileKind
 ) -> PageSource | None:
-    """The published revision of one article or category page in language `code`."""
+    """The published revision of one article or category page in language `code`, read as
+    a lookup (`db.engine.lookup`: one statement, no session) on `engine`."""
     query = _ONE_SOURCE.get(id(kind))
     if query is None:
         query = _ONE_SOURCE[id(kind)] = _source_query(kind, one=True)
-    row = session.connection().execute(query, {"owner_id": item.id, "code": code}).first()
+    row = lookup(engine, query, {"owner_id": item.id, "code": code})
     if row is None:
         return None
-    owner_id, code, name, slug, description, rev_title, content, html_content, created = row
+    owner_id, code, name, slug, description, rev_title, content, html_content, created = row[:9]
     return PageSource(
         owner_id,
         code,
@@ -209,6 +217,7 @@ def published_source(
         content,
         html_content,
         created,
+        *row[9:],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from lorebase.db.models import (
     ProjectVersion,
     utcnow,
 )
-from lorebase.kb import merge_codes, search, workspaces
+from lorebase.kb import merge_codes, page_bodies, search, workspaces
 from lorebase.kb.categories import article_summary, check_related_articles
 from lorebase.kb.errors import Invalid, NotFound
 from lorebase.kb.revisions import (
@@ -30,6 +31,7 @@ from lorebase.kb.settings import apply_settings
 from lorebase.kb.slugs import slugify, unique_slug
 from lorebase.kb.views import ArticleSummary
 from lorebase.kb.workspaces import WorkspaceScope
+from lorebase.render import MergeCodeValues
 
 NOT_FOUND = "Article not found"
 TITLE_MAX = 500  # the width of the title columns
@@ -331,8 +333,9 @@ def publish_article(
     located = locate_for_write(session, project_id, article_id, "Article not found.")
     workspaces.require_user(session, project_id, user_id)
     tr = existing_translation(session, located, lang)
+    previous = tr.public_version
     try:
-        article_revisions.publish(session, tr, version_number, message)
+        rev = article_revisions.publish(session, tr, version_number, message)
     except RevisionMissing:
         raise Invalid(
             f"Cannot publish version number {version_number}, it does not exist in your project."
@@ -340,7 +343,10 @@ def publish_article(
     except AlreadyPublished:
         raise Invalid("Article has already been published.") from None
     located.article.modified_at = utcnow()
-    _index(session, located.article, tr)
+    values = _index(session, located.article, tr)
+    page_bodies.on_publish(
+        session, ArticleRevision, rev, previous, located.article.content_type, values
+    )
     return located
 
 
@@ -418,10 +424,17 @@ def update_settings(
             if wanted == tr.slug
             else unique_slug(wanted, _taken_slugs(session, located.scope.id, code))
         )
-    if changes.get("content_type") is not None:
-        located.article.content_type = changes.pop("content_type")
-    else:
-        changes.pop("content_type", None)
+    content_type = changes.pop("content_type", None)
+    if content_type is not None and content_type != located.article.content_type:
+        located.article.content_type = content_type
+        session.flush()
+        page_bodies.make_item_ready(
+            session,
+            ArticleRevision,
+            located.article.id,
+            located.scope.id,
+            functools.cache(lambda code: merge_codes.values_for(session, located.scope.id, code)),
+        )
     apply_settings(session, tr, changes)
     tr.modified_at = utcnow()
     return located, tr
@@ -437,9 +450,11 @@ def update_description(
     tr.modified_at = utcnow()
 
 
-def _index(session: Session, article: Article, tr: ArticleTranslation) -> None:
+def _index(session: Session, article: Article, tr: ArticleTranslation) -> MergeCodeValues:
+    """Index the article language again; returns the language's merge-code values."""
     values = merge_codes.values_for(session, article.project_version_id, tr.language_code)
     search.index_article_language(session, article, tr, values)
+    return values
 
 
 def workspace_articles(session: Session, scope: WorkspaceScope, lang: str) -> list[ArticleSummary]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from lorebase.db.models import (
     ProjectVersion,
     utcnow,
 )
-from lorebase.kb import workspaces
+from lorebase.kb import merge_codes, page_bodies, workspaces
 from lorebase.kb.errors import Invalid, NotFound
 from lorebase.kb.revisions import (
     AlreadyPublished,
@@ -737,12 +738,17 @@ def publish_page(
     workspaces.require_user(session, project_id, user_id)
     code = located.scope.language(lang)
     tr = page_translation(session, located, code, create=False)
+    previous = tr.public_version
     try:
         rev = category_revisions.publish(session, tr, version_number, message)
     except RevisionMissing:
         raise Invalid(version_missing(category_id, code, version_number)) from None
     except AlreadyPublished:
         raise Invalid("Category has already been published.") from None
+    values = merge_codes.values_for(session, located.scope.id, code)
+    page_bodies.on_publish(
+        session, CategoryRevision, rev, previous, located.category.content_type, values
+    )
     return rev
 
 
@@ -811,8 +817,20 @@ def update_settings(
     code = located.scope.language(lang)
     tr = _translation_for_write(session, located.category, located.scope, code)
     content_type = changes.pop("content_type", None)
-    if content_type is not None and _has_body(located.category):
+    if (
+        content_type is not None
+        and _has_body(located.category)
+        and content_type != located.category.content_type
+    ):
         located.category.content_type = content_type
+        session.flush()
+        page_bodies.make_item_ready(
+            session,
+            CategoryRevision,
+            located.category.id,
+            located.scope.id,
+            functools.cache(lambda code: merge_codes.values_for(session, located.scope.id, code)),
+        )
     if changes.get("slug"):
         wanted = slugify(changes["slug"])
         if wanted != tr.slug:

@@ -6,6 +6,7 @@ Document360 keeps these per workspace, global or per language, and resolves them
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import MergeCodeEntry, utcnow
-from lorebase.kb import workspaces
+from lorebase.kb import page_bodies, workspaces
 from lorebase.kb.errors import Invalid, NotFound
 from lorebase.kb.search import index as search_index
 from lorebase.render import GlossaryTerm, MergeCodeValues, Snippet
@@ -162,10 +163,11 @@ def delete_entry(session: Session, project_id: str, kind: str, entry_id: str) ->
 
 
 def _index_users(session: Session, workspace_id: str) -> None:
-    """Search finds articles by their merge codes' values: those using one are indexed again."""
-    search_index.reindex_merge_code_users(
-        session, workspace_id, lambda lang: values_for(session, workspace_id, lang)
-    )
+    """Search finds articles by their merge codes' values: those using one are indexed again;
+    the published bodies using one are made ready to read again."""
+    values_of = functools.cache(lambda lang: values_for(session, workspace_id, lang))
+    search_index.reindex_merge_code_users(session, workspace_id, values_of)
+    page_bodies.make_merge_code_users_ready(session, workspace_id, values_of)
 
 
 def values_for(session: Session, workspace_id: str, lang: str) -> MergeCodeValues:

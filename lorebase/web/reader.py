@@ -41,15 +41,25 @@ from lorebase.exchange.htmlsite.navigation import (
     link,
     static_tree,
 )
-from lorebase.exchange.htmlsite.pages import TEMPLATES, finish_body, table_of_contents
+from lorebase.exchange.htmlsite.pages import TEMPLATES, table_of_contents
 from lorebase.exchange.htmlsite.writer import LABELS
 from lorebase.exchange.plan import ARTICLE_FILES, PAGE_FILES
-from lorebase.kb import drive, merge_codes
+from lorebase.kb import drive, merge_codes, page_bodies
 from lorebase.kb.content import render_with_values
 from lorebase.kb.feedback import FEEDBACK_REASONS, record_search_miss
-from lorebase.kb.search import search_articles
+from lorebase.kb.search import (
+    Ranked,
+    SearchHit,
+    articles_of,
+    rank,
+    ranked_hits,
+    search_articles,
+)
+from lorebase.kb.search.analysis import analyzer
+from lorebase.kb.search.query import query_words
 from lorebase.kb.settings import former_owners
 from lorebase.render import MergeCodeValues
+from lorebase.render.page import ReadyBody, ready_body
 from lorebase.runtime import Runtime
 from lorebase.web.fastpath import KeptPage, KeptPages
 from lorebase.web.reading import (
@@ -109,8 +119,6 @@ SITE_HEADERS = {
     ),
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_TAG = re.compile(r"<[^>]*>")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -658,6 +666,29 @@ def _branch(
     return "".join(parts)
 
 
+# Trees drawn open kept per language; beyond this many the kept ones are dropped.
+OPEN_TREES_KEPT = 256
+
+
+def _open_tree(
+    reading: Reading, language: ReaderLanguage, trail: list[NavNode], node: NavNode
+) -> str:
+    """The tree of a page: drawn open down to it (a page inside a category whose siblings
+    number in the thousands still gets only that branch), its own link marked current.
+    Pages of one category share the drawing; only the mark differs."""
+    path = tuple(crumb.item_id for crumb in trail) + ((node.item_id,) if node.children else ())
+    kept = language.open_trees
+    drawn = kept.get(path)
+    if drawn is None:
+        if len(kept) >= OPEN_TREES_KEPT:
+            kept.clear()
+        drawn = kept[path] = _branch(reading, language, language.nav.roots, set(path), None)
+    if not node.href:
+        return drawn
+    link = f'<a href="{html.escape(node.href)}">'
+    return drawn.replace(link, link[:-1] + ' aria-current="page">', 1)
+
+
 def _entry(
     reading: Reading,
     language: ReaderLanguage,
@@ -720,6 +751,27 @@ def _values(reading: Reading, code: str) -> MergeCodeValues:
     return cache[code]
 
 
+def _ready(reading: Reading, source: PageSource) -> ReadyBody:
+    """The page's body as kept with its published revision, else rendered now (not kept: a
+    read does not write; the body is made ready on publish and by the `page_bodies` job)."""
+    code = source.language
+
+    def digest() -> str:
+        digests = reading.ws.values_digests
+        if code not in digests:
+            digests[code] = page_bodies.values_digest(_values(reading, code))
+        return digests[code]
+
+    kept = page_bodies.usable(
+        source.ready_html,
+        source.ready_facts,
+        source.ready_renderer,
+        source.content_type,
+        digest,
+    )
+    return kept or ready_body(render_page(source, _values(reading, code)).html)
+
+
 def _article_node(
     reading: Reading, language: ReaderLanguage, slug: str
 ) -> tuple[NavNode, ReaderLanguage] | None:
@@ -738,11 +790,12 @@ def _article_node(
 
 def _source(reading: Reading, node: NavNode, code: str) -> PageSource | None:
     ws = reading.ws
+    engine = reading.runtime.lookup_engine
     if node.is_article:
         ref = ws.articles.get(node.item_id)
-        return published_source(reading.session, ref, code, ARTICLE_FILES) if ref else None
+        return published_source(engine, ref, code, ARTICLE_FILES) if ref else None
     category = ws.categories.get(node.item_id)
-    return published_source(reading.session, category, code, PAGE_FILES) if category else None
+    return published_source(engine, category, code, PAGE_FILES) if category else None
 
 
 def _article(
@@ -775,15 +828,11 @@ def _page(
     source = None if node.listing_only else _source(reading, node, shown.code)
     if source is None and not node.listing_only:
         return None
-    page = render_page(source, _values(reading, shown.code)) if source else None
-    body = finish_body(page.html) if page else ""
+    ready = _ready(reading, source) if source else None
     settings: dict[str, Any] = {}
     if node.is_article:
         language_settings(reading.session, ws, shown)
         settings = (shown.settings or {}).get(node.item_id, {})
-    # Counted on the body before highlighting: the same words, a fraction of the tags.
-    text = html.unescape(_TAG.sub(" ", page.html)) if page else ""
-    words = len(_WORD.findall(text))
     position = shown.position.get(node.item_id)
     order = shown.nav.reading_order
     previous = order[position - 1] if position else None
@@ -806,7 +855,7 @@ def _page(
         )
     excluded = bool(settings.get("exclude_from_search"))
     # Search engines show a description: the article's own, else its opening words.
-    description = (source.description if source else None) or _opening(text)
+    description = (source.description if source else None) or (ready.opening if ready else None)
     canonical = reading.absolute(node.href or "")
     alternates = []
     for other in ws.languages.values():
@@ -820,12 +869,9 @@ def _page(
             alternates.append({"code": "x-default", "href": reading.absolute(there.href)})
     else:
         alternates = []
-    title = page.title if page else node.title
+    title = source.title if source else node.title
     seo_title = settings.get("seo_title") or None
-    open_ids = {crumb.item_id for crumb in trail} | {node.item_id}
-    # The current branch is drawn open down to the page; a page inside a category whose
-    # siblings number in the thousands still gets only that branch.
-    tree = _branch(reading, shown, shown.nav.roots, open_ids, node.item_id)
+    tree = _open_tree(reading, shown, trail, node)
     feedback = None
     if node.is_article:
         feedback = {
@@ -843,14 +889,16 @@ def _page(
         **context,
         title=title,
         seo_title=seo_title,
-        body=Markup(body),
-        toc=table_of_contents(body),
+        body=Markup(ready.html if ready else ""),
+        toc=table_of_contents(ready.headings if ready else ()),
         breadcrumbs=[link(crumb) for crumb in trail],
         children=Markup(static_tree(node.children)) if node.children else None,
         previous=link(previous) if previous else None,
         next=link(following) if following else None,
-        modified=page.modified_at.isoformat() if page and page.modified_at else None,
-        read_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)) if node.is_article else None,
+        modified=source.modified_at.isoformat() if source and source.modified_at else None,
+        read_minutes=(
+            max(1, math.ceil(ready.words / WORDS_PER_MINUTE)) if ready and node.is_article else None
+        ),
         tags=tags,
         related=related,
         fallback=fallback,
@@ -866,16 +914,7 @@ def _page(
             "markdown": f"{node.href}.md" if node.is_article and node.href else None,
         },
     )
-    return Served.of(document, last_modified=page.modified_at if page else None)
-
-
-def _opening(text: str, length: int = 155) -> str | None:
-    words = " ".join(text.split())
-    if not words:
-        return None
-    if len(words) <= length:
-        return words
-    return words[:length].rsplit(" ", 1)[0] + "…"
+    return Served.of(document, last_modified=source.modified_at if source else None)
 
 
 def _markdown(reading: Reading, language: ReaderLanguage, slug: str) -> Served | None:
@@ -970,42 +1009,73 @@ def _search(
     the index's, less what was dropped."""
     language_settings(reading.session, reading.ws, language)
     settings = language.settings or {}
+    session = reading.session
+    analysis = analyzer(language.code)
+    words = query_words(query, analysis)
 
-    def visible(result_page: int, size: int) -> tuple[list[dict[str, str]], int, int]:
+    def readable(article_id: str) -> NavNode | None:
+        node = language.by_id.get(article_id)
+        if node is None or not node.href:
+            return None
+        if settings.get(article_id, {}).get("exclude_from_search"):
+            return None
+        return node
+
+    def shown(hits: list[SearchHit]) -> list[dict[str, str]]:
+        found = []
+        for hit in hits:
+            node = readable(hit.article_id)
+            if node is not None:
+                found.append(
+                    {
+                        "title": node.title,
+                        "href": node.href or "",
+                        "path": " › ".join(crumb.title for crumb in breadcrumbs(node)),
+                        "snippet": hit.snippet.value,
+                    }
+                )
+        return found
+
+    if not words:  # no word to search by (only punctuation, say): every article, in order
         result = search_articles(
-            reading.session,
+            session,
             reading.row.id,
             language.code,
             query,
-            page=result_page,
-            hits_per_page=size,
+            page=page - 1,
+            hits_per_page=per_page,
             include_drafts=False,
         )
-        hits = []
-        for hit in result.hits:
-            node = language.by_id.get(hit.article_id)
-            if node is None or not node.href:
-                continue
-            if settings.get(hit.article_id, {}).get("exclude_from_search"):
-                continue
-            hits.append(
-                {
-                    "title": node.title,
-                    "href": node.href,
-                    "path": " › ".join(crumb.title for crumb in breadcrumbs(node)),
-                    "snippet": hit.snippet.value,
-                }
-            )
-        return hits, result.total, len(result.hits) - len(hits)
+        hits = shown(result.hits)
+        return Found(hits, result.total - (len(result.hits) - len(hits)), False)
+
+    def visible(result_page: int, size: int) -> tuple[list[int], Ranked, int]:
+        """The readable entries of one result page of `size`; the ranking; how many of the
+        page's entries were dropped. Texts are read later, for the entries shown only."""
+        ranked = rank(
+            session,
+            reading.row.id,
+            language.code,
+            words,
+            analysis,
+            "published",
+            size,
+            result_page + 1,
+        )
+        entries = ranked.entries[result_page * size :]
+        articles = articles_of(session, entries)
+        kept = [e for e in entries if e in articles and readable(articles[e]) is not None]
+        return kept, ranked, len(entries) - len(kept)
 
     if page * per_page <= window:
-        hits, total, dropped = visible(0, window)
+        kept, ranked, dropped = visible(0, window)
         start = (page - 1) * per_page
-        if total <= window:
-            return Found(hits[start : start + per_page], len(hits), True)
-        return Found(hits[start : start + per_page], total - dropped, False)
-    hits, total, dropped = visible(page - 1, per_page)
-    return Found(hits, total - dropped, False)
+        hits = shown(ranked_hits(session, ranked, kept[start : start + per_page]))
+        if ranked.total <= window:
+            return Found(hits, len(kept), True)
+        return Found(hits, ranked.total - dropped, False)
+    kept, ranked, dropped = visible(page - 1, per_page)
+    return Found(shown(ranked_hits(session, ranked, kept)), ranked.total - dropped, False)
 
 
 def _search_page(reading: Reading) -> Response:

@@ -103,6 +103,8 @@ class ReaderLanguage:
     settings: dict[str, dict[str, Any]] | None = None
     # item id -> its entry in the tree, closed, as HTML (drawn on demand, see web.reader)
     closed_entries: dict[str, str] = field(default_factory=dict)
+    # the open categories, root first -> the tree drawn open along them (see web.reader)
+    open_trees: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -119,6 +121,7 @@ class ReaderWorkspace:
     categories: dict[str, Node]
     lock: threading.Lock = field(default_factory=threading.Lock)
     values: dict[str, MergeCodeValues] = field(default_factory=dict)  # merge codes by language
+    values_digests: dict[str, str] = field(default_factory=dict)  # page_bodies.values_digest
 
     def language(self, code: str | None) -> ReaderLanguage | None:
         if code is None:

@@ -16,8 +16,8 @@ import jinja2
 from markupsafe import Markup
 
 from lorebase.exchange.display import MediaLinks, PageSource, render_page
-from lorebase.exchange.highlight import highlight_code
 from lorebase.render import MergeCodeValues
+from lorebase.render.page import Heading, finish_html, headings
 
 # Every page is `<workspace>/<lang>/<name>.html`: two folders below the site's root.
 UP = "../../"
@@ -30,7 +30,6 @@ TEMPLATES = jinja2.Environment(
     # Installed files do not change under a running server: no stat() per render.
     auto_reload=False,
 )
-_TOC_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 # The href of <a> tags only: the same characters in text or in a code sample (where the
@@ -105,7 +104,7 @@ def render_pages(context: LanguageContext, jobs: list[PageJob]) -> RenderedBatch
         document = template.render(
             title=job.title,
             body=Markup(body),
-            toc=table_of_contents(body),
+            toc=table_of_contents(headings(body)),
             breadcrumbs=job.breadcrumbs,
             children=Markup(job.children) if job.children else None,
             previous=job.previous,
@@ -139,18 +138,7 @@ def page_body(body: str, context: LanguageContext) -> str:
     highlighted, tables scrollable."""
     body = context.links.rewrite_html(body, UP)
     body = _rewrite_page_links(body, context.by_slug)
-    return finish_body(body)
-
-
-def finish_body(body: str) -> str:
-    """A rendered body as every site shows it: code highlighted, tables scrollable."""
-    body = highlight_code(body)
-    if "<table" in body:
-        # Wide tables scroll inside the page instead of widening it (phones).
-        body = body.replace("<table", '<div class="table-wrap"><table').replace(
-            "</table>", "</table></div>"
-        )
-    return body
+    return finish_html(body)
 
 
 def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
@@ -174,10 +162,11 @@ def _rewrite_page_links(body: str, by_slug: dict[str, str]) -> str:
     return _HREF.sub(replace, body)
 
 
-def table_of_contents(body: str) -> list[dict[str, Any]]:
+def table_of_contents(found: tuple[Heading, ...]) -> list[dict[str, Any]]:
+    """The "In this article" list of a page, as the templates take it."""
     return [
-        {"level": int(level), "id": anchor, "text": Markup(_TAG.sub("", inner).strip())}
-        for level, anchor, inner in _TOC_HEADING.findall(body)
+        {"level": heading.level, "id": heading.anchor, "text": Markup(heading.html)}
+        for heading in found
     ]
 
 

@@ -49,7 +49,6 @@ from lorebase.exchange.display import (
     PageSource,
     published_sources,
 )
-from lorebase.exchange.highlight import stylesheet
 from lorebase.exchange.htmlsite.navigation import (
     LanguageNav,
     NavNode,
@@ -77,6 +76,7 @@ from lorebase.exchange.plan import (
     media_plan,
     plan_workspaces,
 )
+from lorebase.render.highlight import stylesheet
 from lorebase.storage import BlobStore
 
 ASSETS_DIR = "assets"

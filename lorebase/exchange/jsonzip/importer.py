@@ -56,7 +56,7 @@ from lorebase.exchange.jsonzip.reader import (
     TranslationData,
     WorkspaceData,
 )
-from lorebase.kb import merge_codes, workspaces
+from lorebase.kb import merge_codes, page_bodies, workspaces
 from lorebase.kb.search.index import (
     IndexedText,
     add_vocabulary,
@@ -229,6 +229,9 @@ def import_export(
         rows.add_vocabulary(session)
         session.flush()
         analyze_bulk_load(session)
+        for target in targets:
+            # Bodies made ready to read in a job of their own: the import answers first.
+            page_bodies.enqueue(session, project_id, target.workspace.id)
         if progress is not None:
             progress(total, total)  # may stop the import (worker shutting down)
     except BaseException:

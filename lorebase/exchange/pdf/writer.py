@@ -60,7 +60,6 @@ from lorebase.exchange.display import (
     category_title,
     readable,
 )
-from lorebase.exchange.highlight import highlight_code, stylesheet
 from lorebase.exchange.plan import (
     ARTICLE_FILES,
     BATCH,
@@ -70,6 +69,7 @@ from lorebase.exchange.plan import (
     media_plan,
     plan_workspaces,
 )
+from lorebase.render.highlight import highlight_code, stylesheet
 from lorebase.storage import BlobStore
 
 MEDIA_SCHEME = "lorebase-media:"

@@ -72,6 +72,32 @@ def search_articles(
         return _every_article(
             session, workspace_id, lang, kind, offset=page * hits_per_page, limit=hits_per_page
         )
+    ranked = rank(session, workspace_id, lang, words, analysis, kind, hits_per_page, page + 1)
+    chosen = ranked.entries[page * hits_per_page :]
+    return SearchResult(ranked_hits(session, ranked, chosen), ranked.total)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A query's hits before their texts are read: search entry ids, best first."""
+
+    entries: list[int]
+    total: int
+    words: list[QueryWord]
+    analysis: Analyzer
+
+
+def rank(
+    session: Session,
+    workspace_id: str,
+    lang: str,
+    words: list[QueryWord],
+    analysis: Analyzer,
+    kind: str,
+    hits_per_page: int,
+    pages: int,
+) -> Ranked:
+    """The first `pages` pages of hits of `words` (`query_words`, not empty), in order."""
     stamp = session.scalar(
         select(ProjectVersion.content_stamp).where(ProjectVersion.id == workspace_id)
     )
@@ -80,11 +106,22 @@ def search_articles(
     # from page to page.
     matching = _matching(session, index, words, hits_per_page)
     if matching is None:
-        return SearchResult([], 0)
-    wanted = (page + 1) * hits_per_page
-    ranked = _ranked(session, index, matching, analysis, wanted)
-    chosen = ranked[page * hits_per_page : wanted]
-    return SearchResult(_hits(session, chosen, words, analysis), matching.total)
+        return Ranked([], 0, words, analysis)
+    ranked = _ranked(session, index, matching, analysis, pages * hits_per_page)
+    return Ranked(ranked[: pages * hits_per_page], matching.total, words, analysis)
+
+
+def articles_of(session: Session, entries: list[int]) -> dict[int, str]:
+    """The article of each search entry (without reading the entries' texts)."""
+    if not entries:
+        return {}
+    rows = session.execute(_ARTICLES_OF, {"ids": entries})
+    return {entry_id: article_id for entry_id, article_id in rows}
+
+
+def ranked_hits(session: Session, ranked: Ranked, entries: list[int]) -> list[SearchHit]:
+    """`entries` (some of `ranked`'s) as hits, texts highlighted."""
+    return _hits(session, entries, ranked.words, ranked.analysis) if entries else []
 
 
 @dataclass
@@ -306,6 +343,7 @@ def _statistics(session: Session, index: TermIndex) -> Statistics:
     return statistics
 
 
+_ARTICLES_OF = select(SearchEntry.id, SearchEntry.article_id).where(SearchEntry.id.in_(_ENTRY_IDS))
 _PAGE = select(
     SearchEntry.id,
     SearchEntry.article_id,
