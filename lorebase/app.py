@@ -40,6 +40,7 @@ from lorebase.web import pages as web_pages
 from lorebase.web import reader as web_reader
 from lorebase.web import team as web_team
 from lorebase.web.fastpath import ReaderFastPath
+from lorebase.web.portal import tree as portal_tree
 
 ROUTERS = (
     # First: the other routers' /{id}/{langCode} templates would take its paths.
@@ -54,7 +55,7 @@ ROUTERS = (
     v3_exchange.router,
 )
 # The browser's pages: case-sensitive paths of their own, sessions instead of tokens.
-BROWSER_ROUTERS = (web_accounts.router, web_team.router)
+BROWSER_ROUTERS = (web_accounts.router, web_team.router, portal_tree.router)
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
 ]

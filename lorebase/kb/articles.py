@@ -251,6 +251,24 @@ def update_article(
     return located, tr, rev
 
 
+def move_article(
+    session: Session, project_id: str, article_id: str, *, category_id: str, index: int
+) -> Article:
+    """Put the article at `index` (0-based) among the articles of `category_id`: the portal's
+    drag and drop and its "Move…" dialog."""
+    located = locate_for_write(session, project_id, article_id)
+    article = located.article
+    if category_id != article.category_id:
+        category = session.get(Category, category_id)
+        if category is None or category.project_version_id != located.scope.id:
+            raise Invalid(f"Unable to find specified parent category with an id {category_id}.")
+        article.category_id = category.id
+    _place(session, article, max(0, index) + 1)
+    article.modified_at = utcnow()
+    session.flush()
+    return article
+
+
 def _latest(session: Session, tr: ArticleTranslation) -> ArticleRevision:
     rev = article_revisions.revision(session, tr.article_id, tr.language_code, tr.latest_version)
     assert rev is not None, "translation rows always point at an existing revision"

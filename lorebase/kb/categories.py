@@ -526,17 +526,7 @@ def update_category(
             # The documented response to a null/empty parent_category_id (seed spec example
             # "parent_category_id should be removed if its null or empty").
             raise Invalid("Object reference not set to an instance of an object.")
-        if parent_category_id != category.parent_id:
-            _parent_in(session, scope.id, parent_category_id)
-            if _is_descendant(session, parent_category_id, category.id):
-                raise Invalid("A category cannot be moved under itself or one of its descendants.")
-            if (
-                _depth(session, parent_category_id) + _subtree_height(session, category.id)
-                > MAX_DEPTH
-            ):
-                raise Invalid(f"Categories can be nested at most {MAX_DEPTH} levels deep.")
-            category.parent_id = parent_category_id
-            moved = True
+        moved = _move_under(session, scope, category, parent_category_id)
     if order is not None or moved:
         _place(session, category, order)
     if hidden is not None:
@@ -551,6 +541,37 @@ def update_category(
     category.modified_at = utcnow()
     session.flush()
     return category, tr
+
+
+def _move_under(
+    session: Session, scope: WorkspaceScope, category: Category, parent_id: str | None
+) -> bool:
+    """Make `parent_id` (None: the top level) the category's parent; False if it already is."""
+    if parent_id == category.parent_id:
+        return False
+    if parent_id is not None:
+        _parent_in(session, scope.id, parent_id)
+        if _is_descendant(session, parent_id, category.id):
+            raise Invalid("A category cannot be moved under itself or one of its descendants.")
+        if _depth(session, parent_id) + _subtree_height(session, category.id) > MAX_DEPTH:
+            raise Invalid(f"Categories can be nested at most {MAX_DEPTH} levels deep.")
+    category.parent_id = parent_id
+    return True
+
+
+def move_category(
+    session: Session, project_id: str, category_id: str, *, parent_id: str | None, index: int
+) -> Category:
+    """Put the category at `index` (0-based) among the children of `parent_id`, or of the
+    top level when None: the portal's drag and drop and its "Move…" dialog. (The v2 PUT
+    cannot move a category to the top level: it refuses an empty parent, as Document360.)"""
+    located = locate_for_write(session, project_id, category_id)
+    category = located.category
+    _move_under(session, located.scope, category, parent_id or None)
+    _place(session, category, max(0, index))
+    category.modified_at = utcnow()
+    session.flush()
+    return category
 
 
 def _is_descendant(session: Session, candidate_id: str, ancestor_id: str) -> bool:

@@ -36,6 +36,9 @@ TEMPLATES = jinja2.Environment(
 )
 ASSETS = Path(__file__).resolve().parent.parent / "exchange" / "htmlsite" / "assets"
 ASSETS_PATH = "/_lorebase/assets"
+# The portal's own styles and scripts, with the vendored libraries (static/vendor/README.md).
+PORTAL_STATIC = Path(__file__).resolve().parent / "static"
+PORTAL_STATIC_PATH = "/_lorebase/portal"
 
 # Pages with a person's data or a form: never cached, never framed (clickjacking), no
 # Referer leaving with a one-time link in it, no script but our own files.
@@ -72,7 +75,7 @@ def page(
         home_href="/",
         base="",
         footer="",
-        can_manage_team=person is not None and allows(person.role, Permission.MANAGE_TEAM),
+        can_enter_portal=person is not None and allows(person.role, Permission.ENTER_PORTAL),
         **context,
     )
     response = HTMLResponse(html, status, headers={**PAGE_HEADERS, **(headers or {})})
@@ -131,6 +134,7 @@ def install(app: FastAPI, base_path: str = "") -> None:
             f"{prefix}{ASSETS_PATH}/site.css", site_css, methods=["GET"], include_in_schema=False
         )
         app.mount(f"{prefix}{ASSETS_PATH}", StaticFiles(directory=ASSETS), name=f"assets{prefix}")
+    app.mount(PORTAL_STATIC_PATH, StaticFiles(directory=PORTAL_STATIC), name="portal-static")
 
     @app.exception_handler(BrowserError)
     async def _refused(request: Request, exc: BrowserError) -> HTMLResponse:

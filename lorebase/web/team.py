@@ -16,7 +16,8 @@ from lorebase.db.engine import transaction
 from lorebase.db.models import User
 from lorebase.kb import workspaces
 from lorebase.kb.errors import Forbidden, Invalid, KbError
-from lorebase.web.pages import page, redirect
+from lorebase.web.pages import redirect
+from lorebase.web.portal.desk import portal_page
 from lorebase.web.visitor import (
     BrowserError,
     Requirement,
@@ -76,11 +77,13 @@ def _team_page(
         ]
     finally:
         reader.close()
-    return page(
+    return portal_page(
         request,
         visitor,
+        me,
         "team.html",
         title="Team",
+        section="team",
         status=status,
         people=people,
         roles=list(Role),

@@ -216,9 +216,9 @@ def test_signing_in_in_a_browser_lands_on_the_account_with_an_httponly_lax_cooki
         this_browser = page.locator("table.sessions tbody tr[aria-current='true']")
         expect(this_browser).to_contain_text("(this browser)")
         expect(this_browser).to_contain_text("password")
-        # The header offers the team page (an administrator) and signing out.
+        # The header offers the portal (where an administrator finds the team) and signing out.
         header = page.get_by_role("navigation", name="Account")
-        expect(header.get_by_role("link", name="Team")).to_be_visible()
+        expect(header.get_by_role("link", name="Portal")).to_be_visible()
         expect(header.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
         cookie = session_cookie(context)
@@ -464,7 +464,8 @@ def test_the_account_pages_have_no_accessibility_violations(
         signed_in(page, site, ADMIN_EMAIL)
         check("account")
 
-        page.get_by_role("link", name="Team").click()
+        page.get_by_role("link", name="Portal").click()
+        page.get_by_role("navigation", name="Portal").get_by_role("link", name="Team").click()
         expect(page).to_have_url(site.url("/portal/team"))
         expect(page.get_by_role("heading", level=1)).to_have_text("Team")
         expect(page.get_by_label(re.compile(r"^Role of "))).to_have_count(3)

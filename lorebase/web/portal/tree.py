@@ -1,0 +1,535 @@
+"""The portal's documentation tree: categories and articles in the order the API reports them,
+reordered and moved by drag and drop or the keyboard's "Move…" form; categories created,
+renamed, retyped, hidden and deleted; articles created."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from lorebase.auth.roles import Permission
+from lorebase.auth.sessions import SignedIn
+from lorebase.kb import articles, categories
+from lorebase.kb.errors import Invalid, KbError, NotFound
+from lorebase.kb.views import CategoryNode
+from lorebase.web.pages import redirect
+from lorebase.web.portal.desk import Desk, open_desk, portal_page, reading, writing
+from lorebase.web.visitor import BrowserError, Requirement, VisitorDep, check_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+Author = Annotated[SignedIn, Depends(Requirement(Permission.ENTER_PORTAL))]
+Writer = Annotated[SignedIn, Depends(Requirement(Permission.WRITE_DRAFTS))]
+Organiser = Annotated[SignedIn, Depends(Requirement(Permission.ORGANISE))]
+
+CATEGORY_TYPES = {0: "Folder", 1: "Page", 2: "Index"}
+DONE = {
+    "created": "The category is created.",
+    "renamed": "The name is saved.",
+    "moved": "The category is moved.",
+    "hidden": "The category is hidden from readers.",
+    "shown": "The category is shown to readers again.",
+    "retyped": "The category type is changed.",
+    "deleted": "The category and everything in it are deleted.",
+    "article-deleted": "The article is deleted.",
+}
+
+
+@dataclass(frozen=True)
+class ParentChoice:
+    """A place in the "Move…" and "New…" forms: a category, indented by its depth."""
+
+    id: str
+    label: str
+    depth: int
+
+
+def _flatten(nodes: list[CategoryNode], depth: int = 0) -> list[ParentChoice]:
+    found: list[ParentChoice] = []
+    for node in nodes:
+        found.append(ParentChoice(node.id, node.name, depth))
+        found.extend(_flatten(node.children, depth + 1))
+    return found
+
+
+def _find(nodes: list[CategoryNode], category_id: str) -> CategoryNode | None:
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        if node.id == category_id:
+            return node
+        pending.extend(node.children)
+    return None
+
+
+def _tree(request: Request, me: SignedIn, ws: str, lang: str) -> tuple[Desk, list[CategoryNode]]:
+    with reading(request) as session:
+        desk = open_desk(session, me.project_id, ws, lang)
+        roots = categories.workspace_tree(
+            session, desk.scope, desk.lang, include_articles=False, include_description=False
+        )
+    return desk, roots
+
+
+@router.get("/portal")
+def tree(
+    request: Request,
+    visitor: VisitorDep,
+    me: Author,
+    ws: str = "",
+    lang: str = "",
+    done: str = "",
+) -> Response:
+    desk, roots = _tree(request, me, ws, lang)
+    return portal_page(
+        request,
+        visitor,
+        me,
+        "portal/tree.html",
+        title="Documentation",
+        section="tree",
+        desk=desk,
+        roots=roots,
+        types=CATEGORY_TYPES,
+        notice=DONE.get(done, ""),
+    )
+
+
+@router.get("/portal/tree/{category_id}/articles")
+def category_articles(
+    request: Request, visitor: VisitorDep, me: Author, category_id: str, lang: str = ""
+) -> Response:
+    """The articles of one category, in order: the fragment a branch loads when opened."""
+    with reading(request) as session:
+        try:
+            node = categories.category_with_children(
+                session, me.project_id, category_id[:64], lang[:20] or None
+            )
+        except (NotFound, Invalid):
+            return HTMLResponse('<p class="problem">This category no longer exists.</p>', 404)
+        desk = open_desk(session, me.project_id, node.project_version_id, lang)
+    return portal_page(
+        request,
+        visitor,
+        me,
+        "portal/tree_articles.html",
+        title="Articles",
+        section="tree",
+        desk=desk,
+        node=node,
+    )
+
+
+# --- categories ---------------------------------------------------------------------------
+
+
+def _category_page(
+    request: Request,
+    visitor: VisitorDep,
+    me: SignedIn,
+    ws: str,
+    lang: str,
+    category_id: str | None,
+    *,
+    status: int = 200,
+    problem: str = "",
+    field: str = "",
+    notice: str = "",
+    parent_id: str = "",
+) -> HTMLResponse:
+    """A category's own screen (rename, move, type, visibility, delete, add inside), or the
+    "New category" form when `category_id` is None."""
+    desk, roots = _tree(request, me, ws, lang)
+    node = _find(roots, category_id) if category_id else None
+    if category_id and node is None:
+        raise BrowserError(
+            404, "No such category", "It may have been deleted.", back=("/portal", "Portal")
+        )
+    parents = _flatten(roots)
+    if node is not None:
+        inside = {choice.id for choice in _flatten([node])}
+        parents = [choice for choice in parents if choice.id not in inside]
+    position = 0
+    if node is not None:
+        siblings = (
+            (_find(roots, node.parent_category_id) or node).children
+            if (node.parent_category_id)
+            else roots
+        )
+        position = next((i for i, s in enumerate(siblings) if s.id == node.id), 0)
+    return portal_page(
+        request,
+        visitor,
+        me,
+        "portal/category.html",
+        title=node.name if node else "New category",
+        section="tree",
+        desk=desk,
+        status=status,
+        node=node,
+        parents=parents,
+        parent_id=parent_id,
+        position=position + 1,
+        types=CATEGORY_TYPES,
+        problem=problem,
+        field=field,
+        notice=notice,
+    )
+
+
+@router.get("/portal/categories/new")
+def new_category(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    ws: str = "",
+    lang: str = "",
+    parent: str = "",
+) -> Response:
+    return _category_page(request, visitor, me, ws, lang, None, parent_id=parent[:64])
+
+
+@router.post("/portal/categories")
+def create_category(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    ws: str = Form(""),
+    lang: str = Form(""),
+    name: str = Form(""),
+    parent: str = Form(""),
+    category_type: int = Form(0),
+) -> Response:
+    try:
+        with writing(request) as session:
+            desk = open_desk(session, me.project_id, ws, lang)
+            if category_type not in CATEGORY_TYPES:
+                raise Invalid("Choose Folder, Page or Index.")
+            category = categories.create_category(
+                session,
+                me.project_id,
+                name=name.strip(),
+                project_version_id=desk.workspace_id,
+                parent_category_id=parent or None,
+                category_type=category_type,
+                user_id=me.user_id,
+                lang=desk.lang,
+            )
+            target = f"/portal/categories/{category.id}{desk.query(done='created')}"
+    except KbError as error:
+        return _category_page(
+            request,
+            visitor,
+            me,
+            ws,
+            lang,
+            None,
+            status=400,
+            problem=error.message,
+            field="name" if "Name" in error.message else "",
+            parent_id=parent,
+        )
+    return redirect(visitor, target)
+
+
+@router.get("/portal/categories/{category_id}")
+def category(
+    request: Request,
+    visitor: VisitorDep,
+    me: Author,
+    category_id: str,
+    ws: str = "",
+    lang: str = "",
+    done: str = "",
+) -> Response:
+    return _category_page(
+        request, visitor, me, ws, lang, category_id[:64], notice=DONE.get(done, "")
+    )
+
+
+def _category_change(
+    request: Request,
+    visitor: VisitorDep,
+    me: SignedIn,
+    ws: str,
+    lang: str,
+    category_id: str,
+    done: str,
+    change: object,
+) -> Response:
+    """Run `change(session, desk)`; back to the category's screen, or its form with why not."""
+    try:
+        with writing(request) as session:
+            desk = open_desk(session, me.project_id, ws, lang)
+            change(session, desk)  # type: ignore[operator]
+    except NotFound:
+        raise BrowserError(
+            404, "No such category", "It may have been deleted.", back=("/portal", "Portal")
+        ) from None
+    except KbError as error:
+        if request.headers.get("hx-request"):
+            return HTMLResponse(error.message, 400)
+        return _category_page(
+            request, visitor, me, ws, lang, category_id, status=400, problem=error.message
+        )
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    if done == "deleted":
+        return redirect(visitor, f"/portal{desk.query(done=done)}")
+    return redirect(visitor, f"/portal/categories/{category_id}{desk.query(done=done)}")
+
+
+@router.post("/portal/categories/{category_id}/rename")
+def rename_category(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    category_id: str,
+    ws: str = Form(""),
+    lang: str = Form(""),
+    name: str = Form(""),
+) -> Response:
+    return _category_change(
+        request,
+        visitor,
+        me,
+        ws,
+        lang,
+        category_id[:64],
+        "renamed",
+        lambda session, desk: categories.update_category(
+            session, me.project_id, category_id[:64], name=name.strip(), language=desk.lang
+        ),
+    )
+
+
+def _index(position: str) -> int:
+    """The 1-based position a person types, as the 0-based index the domain takes."""
+    try:
+        number = int(position)
+    except ValueError:
+        raise Invalid("The position must be a whole number, 1 for the first place.") from None
+    if number < 1:
+        raise Invalid("The position must be 1 or more.")
+    return number - 1
+
+
+@router.post("/portal/categories/{category_id}/move")
+def move_category(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    category_id: str,
+    ws: str = Form(""),
+    lang: str = Form(""),
+    parent: str = Form(""),
+    position: str = Form("1"),
+) -> Response:
+    return _category_change(
+        request,
+        visitor,
+        me,
+        ws,
+        lang,
+        category_id[:64],
+        "moved",
+        lambda session, desk: categories.move_category(
+            session,
+            me.project_id,
+            category_id[:64],
+            parent_id=parent[:64] or None,
+            index=_index(position),
+        ),
+    )
+
+
+@router.post("/portal/categories/{category_id}/visibility")
+def category_visibility(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    category_id: str,
+    ws: str = Form(""),
+    lang: str = Form(""),
+    hidden: str = Form(""),
+) -> Response:
+    hide = hidden == "true"
+    return _category_change(
+        request,
+        visitor,
+        me,
+        ws,
+        lang,
+        category_id[:64],
+        "hidden" if hide else "shown",
+        lambda session, desk: categories.update_category(
+            session, me.project_id, category_id[:64], hidden=hide
+        ),
+    )
+
+
+@router.post("/portal/categories/{category_id}/type")
+def category_type(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    category_id: str,
+    ws: str = Form(""),
+    lang: str = Form(""),
+    category_type: int = Form(0),
+) -> Response:
+    return _category_change(
+        request,
+        visitor,
+        me,
+        ws,
+        lang,
+        category_id[:64],
+        "retyped",
+        lambda session, desk: categories.update_category_type(
+            session, me.project_id, category_id[:64], category_type, me.user_id
+        ),
+    )
+
+
+@router.post("/portal/categories/{category_id}/delete")
+def delete_category(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    category_id: str,
+    ws: str = Form(""),
+    lang: str = Form(""),
+) -> Response:
+    return _category_change(
+        request,
+        visitor,
+        me,
+        ws,
+        lang,
+        category_id[:64],
+        "deleted",
+        lambda session, desk: categories.delete_category(session, me.project_id, category_id[:64]),
+    )
+
+
+# --- articles -----------------------------------------------------------------------------
+
+
+def _new_article_page(
+    request: Request,
+    visitor: VisitorDep,
+    me: SignedIn,
+    ws: str,
+    lang: str,
+    *,
+    category_id: str = "",
+    status: int = 200,
+    problem: str = "",
+    field: str = "",
+    title_text: str = "",
+) -> HTMLResponse:
+    desk, roots = _tree(request, me, ws, lang)
+    return portal_page(
+        request,
+        visitor,
+        me,
+        "portal/new_article.html",
+        title="New article",
+        section="tree",
+        desk=desk,
+        status=status,
+        parents=_flatten(roots),
+        category_id=category_id,
+        problem=problem,
+        field=field,
+        title_text=title_text,
+    )
+
+
+@router.get("/portal/articles/new")
+def new_article(
+    request: Request,
+    visitor: VisitorDep,
+    me: Writer,
+    ws: str = "",
+    lang: str = "",
+    category: str = "",
+) -> Response:
+    return _new_article_page(request, visitor, me, ws, lang, category_id=category[:64])
+
+
+@router.post("/portal/articles")
+def create_article(
+    request: Request,
+    visitor: VisitorDep,
+    me: Writer,
+    ws: str = Form(""),
+    lang: str = Form(""),
+    title: str = Form(""),
+    category: str = Form(""),
+) -> Response:
+    try:
+        if not category:
+            raise Invalid("Choose the category the article belongs in.")
+        with writing(request) as session:
+            desk = open_desk(session, me.project_id, ws, lang)
+            article, _ = articles.create_article(
+                session,
+                me.project_id,
+                title=title.strip(),
+                project_version_id=desk.workspace_id,
+                user_id=me.user_id,
+                content="",
+                category_id=category[:64],
+                lang=desk.lang,
+            )
+            target = f"/portal/articles/{article.id}/{desk.lang}{desk.query()}"
+    except KbError as error:
+        return _new_article_page(
+            request,
+            visitor,
+            me,
+            ws,
+            lang,
+            category_id=category,
+            status=400,
+            problem=error.message,
+            field="category" if "category" in error.message else "title",
+            title_text=title,
+        )
+    return redirect(visitor, target)
+
+
+@router.post("/portal/articles/{article_id}/move")
+def move_article(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    article_id: str,
+    ws: str = Form(""),
+    lang: str = Form(""),
+    category: str = Form(""),
+    position: str = Form("1"),
+) -> Response:
+    try:
+        with writing(request) as session:
+            desk = open_desk(session, me.project_id, ws, lang)
+            articles.move_article(
+                session,
+                me.project_id,
+                article_id[:64],
+                category_id=category[:64],
+                index=_index(position),
+            )
+    except NotFound:
+        raise BrowserError(404, "No such article", "It may have been deleted.") from None
+    except KbError as error:
+        if request.headers.get("hx-request"):
+            return HTMLResponse(error.message, 400)
+        raise BrowserError(400, "The article was not moved", error.message) from None
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    return redirect(visitor, f"/portal/articles/{article_id}/{desk.lang}{desk.query(done='moved')}")

@@ -1,0 +1,62 @@
+// The portal's tree: branches open and close; with the Organise permission, categories and
+// articles are dragged by their handle and the move is sent to the server, which answers 204
+// or says why not (the tree is then reloaded as the server has it).
+"use strict";
+(() => {
+  const tree = document.getElementById("portal-tree");
+  if (!tree) return;
+  const status = document.getElementById("tree-status");
+  const base = tree.dataset.base || "";
+  const query = new URLSearchParams((tree.dataset.query || "").replace(/^\?/, ""));
+  const csrf = JSON.parse(document.querySelector(".portal").getAttribute("hx-headers"))["X-CSRF-Token"];
+
+  tree.addEventListener("click", (event) => {
+    const button = event.target.closest("button.twisty");
+    if (!button) return;
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    document.getElementById(button.getAttribute("aria-controls")).hidden = !open;
+  });
+
+  const move = async (item, list) => {
+    const isArticle = list.classList.contains("tree-articles");
+    const form = new URLSearchParams(query);
+    form.set(isArticle ? "category" : "parent", isArticle ? list.dataset.category : list.dataset.parent);
+    form.set("position", String([...list.children].indexOf(item) + 1));
+    const kind = isArticle ? "articles" : "categories";
+    status.textContent = "Moving…";
+    const answer = await fetch(`${base}/portal/${kind}/${item.dataset.id}/move`, {
+      method: "POST",
+      body: form,
+      headers: { "X-CSRF-Token": csrf, "HX-Request": "true" },
+      credentials: "same-origin",
+    });
+    if (answer.ok) {
+      status.textContent = "Moved.";
+    } else {
+      status.textContent = `Not moved: ${(await answer.text()).slice(0, 300)} Reloading the tree…`;
+      window.setTimeout(() => window.location.reload(), 1500);
+    }
+  };
+
+  const sortable = (list) => {
+    if (!window.Sortable || tree.dataset.sortable !== "true" || list.dataset.sorting) return;
+    list.dataset.sorting = "1";
+    window.Sortable.create(list, {
+      group: list.classList.contains("tree-articles") ? "articles" : "categories",
+      handle: ".drag-handle",
+      animation: 120,
+      fallbackOnBody: true,
+      swapThreshold: 0.6,
+      onEnd: (event) => {
+        if (event.from === event.to && event.oldIndex === event.newIndex) return;
+        move(event.item, event.to);
+      },
+    });
+  };
+  tree.querySelectorAll("ul.tree-categories, ul.tree-articles").forEach(sortable);
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    event.target.closest && tree.contains(event.target) &&
+      tree.querySelectorAll("ul.tree-articles").forEach(sortable);
+  });
+})();
