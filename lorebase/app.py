@@ -40,6 +40,10 @@ from lorebase.web import pages as web_pages
 from lorebase.web import reader as web_reader
 from lorebase.web import team as web_team
 from lorebase.web.fastpath import ReaderFastPath
+from lorebase.web.portal import drive as portal_drive
+from lorebase.web.portal import editor as portal_editor
+from lorebase.web.portal import merge_codes as portal_merge_codes
+from lorebase.web.portal import tokens as portal_tokens
 from lorebase.web.portal import tree as portal_tree
 
 ROUTERS = (
@@ -55,7 +59,15 @@ ROUTERS = (
     v3_exchange.router,
 )
 # The browser's pages: case-sensitive paths of their own, sessions instead of tokens.
-BROWSER_ROUTERS = (web_accounts.router, web_team.router, portal_tree.router)
+BROWSER_ROUTERS = (
+    web_accounts.router,
+    web_team.router,
+    portal_tree.router,
+    portal_editor.router,
+    portal_merge_codes.router,
+    portal_drive.router,
+    portal_tokens.router,
+)
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
 ]

@@ -475,6 +475,11 @@ def _index(session: Session, article: Article, tr: ArticleTranslation) -> MergeC
     return values
 
 
+def reindex(session: Session, located: Located, tr: ArticleTranslation) -> None:
+    """The search rows of one article language, after a change outside this module."""
+    _index(session, located.article, tr)
+
+
 def workspace_articles(session: Session, scope: WorkspaceScope, lang: str) -> list[ArticleSummary]:
     langs = list(dict.fromkeys([lang, scope.default_language]))
     rows = session.execute(

@@ -46,11 +46,11 @@ class ParentChoice:
     depth: int
 
 
-def _flatten(nodes: list[CategoryNode], depth: int = 0) -> list[ParentChoice]:
+def flatten(nodes: list[CategoryNode], depth: int = 0) -> list[ParentChoice]:
     found: list[ParentChoice] = []
     for node in nodes:
         found.append(ParentChoice(node.id, node.name, depth))
-        found.extend(_flatten(node.children, depth + 1))
+        found.extend(flatten(node.children, depth + 1))
     return found
 
 
@@ -147,9 +147,9 @@ def _category_page(
         raise BrowserError(
             404, "No such category", "It may have been deleted.", back=("/portal", "Portal")
         )
-    parents = _flatten(roots)
+    parents = flatten(roots)
     if node is not None:
-        inside = {choice.id for choice in _flatten([node])}
+        inside = {choice.id for choice in flatten([node])}
         parents = [choice for choice in parents if choice.id not in inside]
     position = 0
     if node is not None:
@@ -441,7 +441,7 @@ def _new_article_page(
         section="tree",
         desk=desk,
         status=status,
-        parents=_flatten(roots),
+        parents=flatten(roots),
         category_id=category_id,
         problem=problem,
         field=field,
