@@ -31,6 +31,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 TeamManager = Annotated[SignedIn, Depends(Requirement(Permission.MANAGE_TEAM))]
 
 DONE = {
+    "added": "The account is added.",
     "role": "The role is changed; it applies from the person's next page.",
     "disabled": "The account is disabled and signed out everywhere.",
     "enabled": "The account can sign in again.",
@@ -62,6 +63,7 @@ def _team_page(
     notice: str = "",
     problem: str = "",
     link: ShownLink | None = None,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     reader = runtime_of(request).read_session_factory()
     try:
@@ -90,6 +92,7 @@ def _team_page(
         notice=notice,
         problem=problem,
         link=link,
+        typed=typed or {},
     )
 
 
@@ -103,6 +106,57 @@ def _member(session: Session, me: SignedIn, user_id: str) -> User:
     if user is None:
         raise BrowserError(404, "No such team account", "It may have been removed meanwhile.")
     return user
+
+
+EMAIL_MAX = 254
+
+
+def _check_new_member(email: str, name: str, role: Role, me: SignedIn) -> tuple[str, str]:
+    email = email.strip()
+    if not email or "@" not in email.strip("@") or len(email) > EMAIL_MAX or " " in email:
+        raise Invalid("Type the person's email address, like kim@example.com.")
+    if len(name) > 200:
+        raise Invalid("The name is longer than 200 characters.")
+    if role == Role.OWNER and me.role != Role.OWNER:
+        raise Forbidden("Only an owner can add an owner.")
+    first = name.strip().partition(" ")[0]
+    return email, first or email.split("@")[0]
+
+
+@router.post("/portal/team")
+def add_member(
+    request: Request,
+    visitor: VisitorDep,
+    me: TeamManager,
+    email: str = Form(""),
+    name: str = Form(""),
+    role: str = Form("editor"),
+) -> Response:
+    """A new team account; it signs in first through a one-time link shown here once."""
+    runtime = runtime_of(request)
+    try:
+        wanted = Role.from_name(role)
+        address, first = _check_new_member(email, name, wanted, me)
+        with transaction(runtime.session_factory) as session:
+            user = workspaces.create_user(
+                session,
+                me.project_id,
+                email=address,
+                first_name=first,
+                last_name=name.strip().partition(" ")[2],
+                role=int(wanted),
+            )
+            raw = accounts.issue_sign_in_link(session, user)
+    except (KbError, ValueError) as error:
+        message = error.message if isinstance(error, KbError) else str(error)
+        return _team_page(
+            request, visitor, me, status=400, problem=message, typed={"email": email, "name": name}
+        )
+    url = accounts.sign_in_link_url(runtime.settings.public_base_url, raw)
+    hours = int(accounts.LINK_LIFETIME.total_seconds() // 3600)
+    return _team_page(
+        request, visitor, me, notice=DONE["added"], link=ShownLink(address, url, hours)
+    )
 
 
 @router.post("/portal/team/{user_id}/role")
