@@ -176,6 +176,7 @@ def _element_problems(
     attrs: list[tuple[str, str]],
     scripts: frozenset[str],
     stylesheets: frozenset[str],
+    icons: frozenset[str],
 ) -> Iterator[str]:
     described = f"<{tag} {' '.join(f'{n}={v!r}' for n, v in attrs)}>"
     if tag == "script":
@@ -190,9 +191,7 @@ def _element_problems(
             and values["href"] in stylesheets
         )
         icon = (
-            names == ["href", "rel", "type"]
-            and values["rel"] == "icon"
-            and values["href"] in SITE_ICONS
+            names == ["href", "rel", "type"] and values["rel"] == "icon" and values["href"] in icons
         )
         if not (stylesheet or icon):
             yield f"link that is not the site's style sheet or icon: {described}"
@@ -217,6 +216,7 @@ def live_script(
     *,
     scripts: frozenset[str] = frozenset(),
     stylesheets: frozenset[str] = frozenset(),
+    icons: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Every way `document` (a page or a fragment) could run script in a browser, described;
     empty when it cannot. `scripts` and `stylesheets` are the site's own files, allowed."""
@@ -225,7 +225,7 @@ def live_script(
     tokens.close()
     problems = [*tokens.strays, *(f"inline script {text!r}" for text in tokens.script_text)]
     for tag, attrs in [*tokens.tags, *_tree(document, problems)]:
-        problems.extend(_element_problems(tag, attrs, scripts, stylesheets))
+        problems.extend(_element_problems(tag, attrs, scripts, stylesheets, icons or SITE_ICONS))
     return list(dict.fromkeys(problems))
 
 
