@@ -42,7 +42,9 @@ from lorebase.web import team as web_team
 from lorebase.web.fastpath import ReaderFastPath
 from lorebase.web.portal import drive as portal_drive
 from lorebase.web.portal import editor as portal_editor
+from lorebase.web.portal import exchange as portal_exchange
 from lorebase.web.portal import merge_codes as portal_merge_codes
+from lorebase.web.portal import search as portal_search
 from lorebase.web.portal import tokens as portal_tokens
 from lorebase.web.portal import tree as portal_tree
 
@@ -67,6 +69,8 @@ BROWSER_ROUTERS = (
     portal_merge_codes.router,
     portal_drive.router,
     portal_tokens.router,
+    portal_exchange.router,
+    portal_search.router,
 )
 ROUTE_TEMPLATES = [
     route.path for router in ROUTERS for route in router.routes if hasattr(route, "path")
@@ -123,6 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_cache = ResponseCache()
     errors.install(app)
     v3_errors.install(app)
+    # Before the reader site: its /{workspace}/search would take /portal/search (a workspace
+    # cannot be reached at /portal; the portal's addresses win).
+    for router in BROWSER_ROUTERS:
+        app.include_router(router)
     web_reader.install(app, settings.site_base_path)
     # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in
     # each router, so they win; see api-reference.md §1.3.
@@ -136,8 +144,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.redis_url,
     )
     web_pages.install(app, settings.site_base_path)
-    for router in BROWSER_ROUTERS:
-        app.include_router(router)
     app.include_router(web_feedback.router, prefix=settings.site_base_path)
 
     @app.get("/health", include_in_schema=False)

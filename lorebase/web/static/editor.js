@@ -48,6 +48,9 @@
   const filter = document.getElementById("codes-filter");
   const list = document.getElementById("codes-list");
   let typedBraces = false;
+  // Where the author was typing when the picker opened: closing a modal dialog puts the caret
+  // at the start of the text in Chromium, so it is put back (keyboard users keep their place).
+  let caret = [0, 0];
   const fill = async () => {
     const url = new URL(form.dataset.codes, window.location.href);
     url.searchParams.set("q", filter.value);
@@ -76,15 +79,18 @@
   const choose = (item) => {
     if (!item || !item.dataset.code) return;
     dialog.close();
+    text.setSelectionRange(caret[0], caret[1]);
     // "{{" typed in the text: replace those two braces with the whole code.
     if (typedBraces && text.value.slice(text.selectionStart - 2, text.selectionStart) === "{{") {
       text.setSelectionRange(text.selectionStart - 2, text.selectionStart);
     }
     typedBraces = false;
     wrap(item.dataset.code);
+    caret = [text.selectionStart, text.selectionEnd];
   };
   const openCodes = (fromBraces) => {
     typedBraces = fromBraces;
+    caret = [text.selectionStart, text.selectionEnd];
     filter.value = "";
     fill();
     dialog.showModal();
@@ -108,7 +114,10 @@
         (item.previousElementSibling || filter).focus();
       }
     });
-    dialog.addEventListener("close", () => text.focus());
+    dialog.addEventListener("close", () => {
+      text.focus();
+      text.setSelectionRange(caret[0], caret[1]);
+    });
     text.addEventListener("input", (event) => {
       if (event.data === "{" && text.value.slice(text.selectionStart - 2, text.selectionStart) === "{{") {
         openCodes(true);

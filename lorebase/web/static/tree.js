@@ -15,7 +15,11 @@
     if (!button) return;
     const open = button.getAttribute("aria-expanded") !== "true";
     button.setAttribute("aria-expanded", String(open));
-    document.getElementById(button.getAttribute("aria-controls")).hidden = !open;
+    const inside = document.getElementById(button.getAttribute("aria-controls"));
+    inside.hidden = !open;
+    // Drag and drop is set up branch by branch as they open: a closed branch cannot take a
+    // drop, and setting up all of a large tree's lists at load delays the first click.
+    if (open) inside.querySelectorAll(":scope > ul").forEach(sortable);
   });
 
   const move = async (item, list) => {
@@ -54,9 +58,13 @@
       },
     });
   };
-  tree.querySelectorAll("ul.tree-categories, ul.tree-articles").forEach(sortable);
+  tree.querySelectorAll(":scope > ul.tree-categories").forEach(sortable);
   document.body.addEventListener("htmx:afterSwap", (event) => {
-    event.target.closest && tree.contains(event.target) &&
-      tree.querySelectorAll("ul.tree-articles").forEach(sortable);
+    // A branch's articles arrive after it opened: their list replaces the placeholder.
+    const list = event.detail.elt && document.getElementById(event.detail.target?.id || "");
+    tree.querySelectorAll("ul.tree-articles:not([data-sorting])").forEach((articles) => {
+      if (!articles.closest("[hidden]")) sortable(articles);
+    });
+    return list;
   });
 })();
