@@ -375,8 +375,10 @@ OPEN_FIRST_BRANCH = """
 () => new Promise((resolve, reject) => {
   const button = document.querySelector("#portal-tree button.twisty");
   if (!button) { reject(new Error("the tree has no category toggle")); return; }
-  const target = button.getAttribute("hx-target") || "";
-  const old = document.querySelector(target);
+  // The branch's article list: the placeholder tree.js replaces when the branch first opens.
+  const branch = document.getElementById(button.getAttribute("aria-controls"));
+  const old = branch && branch.querySelector(":scope > ul.tree-articles");
+  const target = old ? "#" + CSS.escape(old.id) : "";
   if (!old) { reject(new Error("no article list " + target)); return; }
   const timer = setTimeout(() => reject(new Error("the article list never arrived")), 20000);
   const observer = new MutationObserver(() => {

@@ -212,6 +212,9 @@ def save(
     """Save the draft (a form post, or the editor's autosave asking for JSON); with
     `then=publish`, publish it in the same transaction."""
     kind = _kind(request)
+    # Browsers send a textarea's line breaks as CRLF (HTML's form encoding); the API and the
+    # Markdown stored from it use LF.
+    content = content.replace("\r\n", "\n")
     if then == "publish":
         # Refused before anything is written: a draft writer's "Save and publish" must not
         # leave a saved draft behind a 403.

@@ -82,7 +82,7 @@
     text.setSelectionRange(caret[0], caret[1]);
     // "{{" typed in the text: replace those two braces with the whole code.
     if (typedBraces && text.value.slice(text.selectionStart - 2, text.selectionStart) === "{{") {
-      text.setSelectionRange(text.selectionStart - 2, text.selectionStart);
+      text.setRangeText("", text.selectionStart - 2, text.selectionStart, "end");
     }
     typedBraces = false;
     wrap(item.dataset.code);

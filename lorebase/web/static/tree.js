@@ -17,6 +17,16 @@
     button.setAttribute("aria-expanded", String(open));
     const inside = document.getElementById(button.getAttribute("aria-controls"));
     inside.hidden = !open;
+    // A branch's articles are fetched the first time it opens (one delegated handler rather
+    // than htmx attributes on each of a large tree's buttons: the page stays small).
+    const articles = inside.querySelector(":scope > ul.tree-articles");
+    if (open && articles && !articles.dataset.asked) {
+      articles.dataset.asked = "1";
+      const id = articles.dataset.category;
+      window.htmx.ajax("GET", `${base}/portal/tree/${id}/articles?${query}`, {
+        target: `#a-${CSS.escape(id)}`, swap: "outerHTML",
+      });
+    }
     // Drag and drop is set up branch by branch as they open: a closed branch cannot take a
     // drop, and setting up all of a large tree's lists at load delays the first click.
     if (open) inside.querySelectorAll(":scope > ul").forEach(sortable);
@@ -59,12 +69,16 @@
     });
   };
   tree.querySelectorAll(":scope > ul.tree-categories").forEach(sortable);
-  document.body.addEventListener("htmx:afterSwap", (event) => {
-    // A branch's articles arrive after it opened: their list replaces the placeholder.
-    const list = event.detail.elt && document.getElementById(event.detail.target?.id || "");
+  // A branch's articles arrive after it opened: their list replaces the placeholder, whose
+  // Sortable must go with it (a detached list would still take drops, and lose them).
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const placeholder = event.detail.target;
+    const instance = window.Sortable && placeholder && window.Sortable.get(placeholder);
+    if (instance) instance.destroy();
+  });
+  document.body.addEventListener("htmx:afterSwap", () => {
     tree.querySelectorAll("ul.tree-articles:not([data-sorting])").forEach((articles) => {
       if (!articles.closest("[hidden]")) sortable(articles);
     });
-    return list;
   });
 })();
