@@ -11,7 +11,7 @@ import math
 import time
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,19 +26,19 @@ from lorebase.kb.errors import KbError
 from lorebase.runtime import Runtime
 from lorebase.web.pages import page, redirect
 from lorebase.web.visitor import (
+    BROWSER_GUARDS,
     SESSION_COOKIE,
     BrowserError,
     SignedInDep,
     Visitor,
     VisitorDep,
-    check_csrf,
     runtime_of,
     safe_next,
     set_cookie,
     site_project_id,
 )
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 
 WRONG_CREDENTIALS = "The email or the password is not right."
 # The state of a single sign-on attempt rides in a signed cookie for this long.

@@ -19,15 +19,15 @@ from lorebase.kb.errors import Forbidden, Invalid, KbError
 from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import portal_page
 from lorebase.web.visitor import (
+    BROWSER_GUARDS,
     BrowserError,
     Requirement,
     Visitor,
     VisitorDep,
-    check_csrf,
     runtime_of,
 )
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 TeamManager = Annotated[SignedIn, Depends(Requirement(Permission.MANAGE_TEAM))]
 
 DONE = {

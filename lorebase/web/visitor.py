@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -136,6 +137,17 @@ def _touch(runtime: Runtime, session_hash: str) -> None:
 VisitorDep = Annotated[Visitor, Depends(current_visitor)]
 
 
+# No id, slug or name holds a control character (PostgreSQL text cannot even store a NUL), so a
+# path with one names nothing: refuse it before any query sees it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+async def check_path(request: Request) -> None:
+    """Answer 404 for a path no item can have, rather than let the database refuse it."""
+    if _CONTROL.search(request.url.path):
+        raise BrowserError(404, "No such page", "The address holds characters no page has.")
+
+
 async def check_csrf(request: Request, visitor: VisitorDep) -> None:
     """Refuse a state-changing request that does not carry this browser's CSRF token (a form
     field, or the X-CSRF-Token header htmx sends), or that another site's page started."""
@@ -165,6 +177,10 @@ async def check_csrf(request: Request, visitor: VisitorDep) -> None:
             "Nothing was changed. Open the page again and send the form once more.",
             back=(safe_next(back, "/account"), "Open the page again"),
         )
+
+
+# What every browser router checks before its handlers run.
+BROWSER_GUARDS = [Depends(check_path), Depends(check_csrf)]
 
 
 def same_origin(request: Request, origin: str) -> bool:

@@ -136,6 +136,14 @@ def _template_pattern(template: str) -> re.Pattern[str]:
 Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
+# Paths that belong to the browser (the portal, the account pages), never to the API.
+_BROWSER_ONLY = ("/portal/", "/account/")
+
+
+def _browser_only(request: Request) -> bool:
+    return (request.url.path + "/").startswith(_BROWSER_ONLY)
+
+
 def _v2_only(handler: Handler) -> Handler:
     """This module shapes v2 errors only; /v3 paths get api/v3/errors.py's problem+json, and
     browser pages lorebase.web.pages' error page."""
@@ -145,6 +153,12 @@ def _v2_only(handler: Handler) -> Handler:
         if v3_errors.is_v3(request):
             return v3_errors.problem_for(request, exc)
         answer = await handler(request, exc)
+        if getattr(request.state, "visitor", None) is None and _browser_only(request):
+            # No route matched, so no dependency met the visitor; these paths are only ever
+            # opened in a browser, so the answer is a page all the same.
+            from lorebase.web.visitor import current_visitor
+
+            await current_visitor(request)
         if getattr(request.state, "visitor", None) is not None:
             # A browser page met the error (its visitor was known): the same status and
             # words, as a page rather than a v2 envelope.
@@ -207,6 +221,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     @_v2_only
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and _browser_only(request):
+            return fail(404, "Nothing in Lorebase has this address. Check the link.")
         if exc.status_code == 404:
             return fail(404, f"No API route matches {request.method} {request.url.path}.")
         headers = dict(exc.headers) if exc.headers else None

@@ -26,15 +26,15 @@ from lorebase.kb.errors import Invalid, KbError, NotFound
 from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import portal_page, reading, writing
 from lorebase.web.visitor import (
+    BROWSER_GUARDS,
     BrowserError,
     Requirement,
     Visitor,
     VisitorDep,
-    check_csrf,
     runtime_of,
 )
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 Writer = Annotated[SignedIn, Depends(Requirement(Permission.WRITE_DRAFTS))]
 Organiser = Annotated[SignedIn, Depends(Requirement(Permission.ORGANISE))]
 

@@ -24,9 +24,9 @@ from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import Desk, open_desk, portal_page, reading, writing
 from lorebase.web.portal.diff import side_by_side
 from lorebase.web.portal.tree import CATEGORY_TYPES, flatten
-from lorebase.web.visitor import BrowserError, Requirement, Visitor, VisitorDep, check_csrf
+from lorebase.web.visitor import BROWSER_GUARDS, BrowserError, Requirement, Visitor, VisitorDep
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 Author = Annotated[SignedIn, Depends(Requirement(Permission.ENTER_PORTAL))]
 Writer = Annotated[SignedIn, Depends(Requirement(Permission.WRITE_DRAFTS))]
 Publisher = Annotated[SignedIn, Depends(Requirement(Permission.PUBLISH))]

@@ -33,15 +33,15 @@ from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import portal_page, reading, writing
 from lorebase.web.portal.tree import ParentChoice, flatten
 from lorebase.web.visitor import (
+    BROWSER_GUARDS,
     BrowserError,
     Requirement,
     Visitor,
     VisitorDep,
-    check_csrf,
     runtime_of,
 )
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 Manager = Annotated[SignedIn, Depends(Requirement(Permission.MANAGE_PROJECT))]
 
 FORMATS = {

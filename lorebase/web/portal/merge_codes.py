@@ -20,9 +20,9 @@ from lorebase.kb.errors import KbError, NotFound
 from lorebase.render.page import opening
 from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import Desk, open_desk, portal_page, reading, writing
-from lorebase.web.visitor import BrowserError, Requirement, Visitor, VisitorDep, check_csrf
+from lorebase.web.visitor import BROWSER_GUARDS, BrowserError, Requirement, Visitor, VisitorDep
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 Keeper = Annotated[SignedIn, Depends(Requirement(Permission.MANAGE_MERGE_CODES))]
 Writer = Annotated[SignedIn, Depends(Requirement(Permission.WRITE_DRAFTS))]
 

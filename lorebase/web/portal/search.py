@@ -12,9 +12,9 @@ from lorebase.auth.roles import Permission
 from lorebase.auth.sessions import SignedIn
 from lorebase.kb import drafts_search
 from lorebase.web.portal.desk import open_desk, portal_page, reading
-from lorebase.web.visitor import Requirement, VisitorDep, check_csrf
+from lorebase.web.visitor import BROWSER_GUARDS, Requirement, VisitorDep
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 Author = Annotated[SignedIn, Depends(Requirement(Permission.ENTER_PORTAL))]
 
 

@@ -17,9 +17,9 @@ from lorebase.db.models import ApiToken, utcnow
 from lorebase.kb.errors import Invalid, KbError
 from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import portal_page, reading, writing
-from lorebase.web.visitor import BrowserError, Requirement, Visitor, VisitorDep, check_csrf
+from lorebase.web.visitor import BROWSER_GUARDS, BrowserError, Requirement, Visitor, VisitorDep
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 TokenManager = Annotated[SignedIn, Depends(Requirement(Permission.MANAGE_TOKENS))]
 
 NAME_MAX = 200  # the width of the name column

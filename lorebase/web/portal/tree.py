@@ -17,9 +17,9 @@ from lorebase.kb.errors import Invalid, KbError, NotFound
 from lorebase.kb.views import CategoryNode
 from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import Desk, open_desk, portal_page, reading, writing
-from lorebase.web.visitor import BrowserError, Requirement, VisitorDep, check_csrf
+from lorebase.web.visitor import BROWSER_GUARDS, BrowserError, Requirement, VisitorDep
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 Author = Annotated[SignedIn, Depends(Requirement(Permission.ENTER_PORTAL))]
 Writer = Annotated[SignedIn, Depends(Requirement(Permission.WRITE_DRAFTS))]
 Organiser = Annotated[SignedIn, Depends(Requirement(Permission.ORGANISE))]

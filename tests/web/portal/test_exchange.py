@@ -301,7 +301,9 @@ def test_a_job_of_another_project_or_an_unknown_id_is_not_found(
         for suffix in ("", "/status"):
             answer = admin.get(f"{EXCHANGE}/jobs/{job_id}{suffix}")
             assert answer.status_code == 404, (job_id, suffix)
-            assert "No such job" in answer.text
+            # An id with a NUL is refused by the path check before the job is looked up.
+            expected = "holds characters no page has" if "%00" in job_id else "No such job"
+            assert expected in answer.text, (job_id, suffix)
     assert foreign not in admin.get(EXCHANGE).text
 
 

@@ -130,6 +130,13 @@ def test_roles_and_bad_input(site: Site, project: Project) -> None:
     assert editor.get("/portal?ws=nope").status_code == 404
     assert editor.get("/portal?lang=xx").status_code == 404
     assert editor.get("/portal/categories/" + "x" * 5000).status_code == 404
-    assert editor.get(f"/portal/tree/{'%00' * 10}/articles").status_code == 404
+    # PostgreSQL cannot even hold a NUL: browser paths answer the themed 404 before any query.
+    for path in (
+        f"/portal/tree/{'%00' * 10}/articles",
+        "/portal/articles/%00/en",
+        "/portal/drive/%01",
+    ):
+        answer = editor.get(path)
+        assert answer.status_code == 404 and answer.text.startswith("<!doctype html>"), path
     answer = _post(editor, f"/portal/categories/{top}/move", {"position": "first"})
     assert answer.status_code == 400 and "whole number" in answer.text
