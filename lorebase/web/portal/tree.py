@@ -4,11 +4,13 @@ renamed, retyped, hidden and deleted; articles created."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from lorebase.auth.roles import Permission
 from lorebase.auth.sessions import SignedIn
@@ -17,7 +19,7 @@ from lorebase.kb.errors import Invalid, KbError, NotFound
 from lorebase.kb.views import CategoryNode
 from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import Desk, open_desk, portal_page, reading, writing
-from lorebase.web.visitor import BROWSER_GUARDS, BrowserError, Requirement, VisitorDep
+from lorebase.web.visitor import BROWSER_GUARDS, BrowserError, Requirement, Visitor, VisitorDep
 
 router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
 Author = Annotated[SignedIn, Depends(Requirement(Permission.ENTER_PORTAL))]
@@ -249,58 +251,71 @@ def category(
     )
 
 
-def _category_change(
-    request: Request,
-    visitor: VisitorDep,
-    me: SignedIn,
-    ws: str,
-    lang: str,
-    category_id: str,
-    done: str,
-    change: object,
-) -> Response:
-    """Run `change(session, desk)`; back to the category's screen, or its form with why not."""
-    try:
-        with writing(request) as session:
-            desk = open_desk(session, me.project_id, ws, lang)
-            change(session, desk)  # type: ignore[operator]
-    except NotFound:
-        raise BrowserError(
-            404, "No such category", "It may have been deleted.", back=("/portal", "Portal")
-        ) from None
-    except KbError as error:
-        if request.headers.get("hx-request"):
-            return HTMLResponse(error.message, 400)
-        return _category_page(
-            request, visitor, me, ws, lang, category_id, status=400, problem=error.message
+@dataclass(frozen=True)
+class CategoryChange:
+    """A form posted to change one category: who, where, and the category's id."""
+
+    request: Request
+    visitor: Visitor
+    me: SignedIn
+    ws: str
+    lang: str
+    category_id: str
+
+    def run(self, done: str, change: Callable[[Session, Desk], object]) -> Response:
+        """Run `change(session, desk)`; back to the category's screen (or the tree after a
+        delete), or to its form with why not."""
+        htmx = bool(self.request.headers.get("hx-request"))
+        try:
+            with writing(self.request) as session:
+                desk = open_desk(session, self.me.project_id, self.ws, self.lang)
+                change(session, desk)
+        except NotFound:
+            raise BrowserError(
+                404, "No such category", "It may have been deleted.", back=("/portal", "Portal")
+            ) from None
+        except KbError as error:
+            if htmx:
+                return HTMLResponse(error.message, 400)
+            return _category_page(
+                self.request,
+                self.visitor,
+                self.me,
+                self.ws,
+                self.lang,
+                self.category_id,
+                status=400,
+                problem=error.message,
+            )
+        if htmx:
+            return Response(status_code=204)
+        if done == "deleted":
+            return redirect(self.visitor, f"/portal{desk.query(done=done)}")
+        return redirect(
+            self.visitor, f"/portal/categories/{self.category_id}{desk.query(done=done)}"
         )
-    if request.headers.get("hx-request"):
-        return Response(status_code=204)
-    if done == "deleted":
-        return redirect(visitor, f"/portal{desk.query(done=done)}")
-    return redirect(visitor, f"/portal/categories/{category_id}{desk.query(done=done)}")
 
 
-@router.post("/portal/categories/{category_id}/rename")
-def rename_category(
+def _category_change(
     request: Request,
     visitor: VisitorDep,
     me: Organiser,
     category_id: str,
     ws: str = Form(""),
     lang: str = Form(""),
-    name: str = Form(""),
-) -> Response:
-    return _category_change(
-        request,
-        visitor,
-        me,
-        ws,
-        lang,
-        category_id[:64],
+) -> CategoryChange:
+    return CategoryChange(request, visitor, me, ws, lang, category_id[:64])
+
+
+Changing = Annotated[CategoryChange, Depends(_category_change)]
+
+
+@router.post("/portal/categories/{category_id}/rename")
+def rename_category(it: Changing, name: str = Form("")) -> Response:
+    return it.run(
         "renamed",
         lambda session, desk: categories.update_category(
-            session, me.project_id, category_id[:64], name=name.strip(), language=desk.lang
+            session, it.me.project_id, it.category_id, name=name.strip(), language=desk.lang
         ),
     )
 
@@ -317,28 +332,13 @@ def _index(position: str) -> int:
 
 
 @router.post("/portal/categories/{category_id}/move")
-def move_category(
-    request: Request,
-    visitor: VisitorDep,
-    me: Organiser,
-    category_id: str,
-    ws: str = Form(""),
-    lang: str = Form(""),
-    parent: str = Form(""),
-    position: str = Form("1"),
-) -> Response:
-    return _category_change(
-        request,
-        visitor,
-        me,
-        ws,
-        lang,
-        category_id[:64],
+def move_category(it: Changing, parent: str = Form(""), position: str = Form("1")) -> Response:
+    return it.run(
         "moved",
-        lambda session, desk: categories.move_category(
+        lambda session, _desk: categories.move_category(
             session,
-            me.project_id,
-            category_id[:64],
+            it.me.project_id,
+            it.category_id,
             parent_id=parent[:64] or None,
             index=_index(position),
         ),
@@ -346,72 +346,33 @@ def move_category(
 
 
 @router.post("/portal/categories/{category_id}/visibility")
-def category_visibility(
-    request: Request,
-    visitor: VisitorDep,
-    me: Organiser,
-    category_id: str,
-    ws: str = Form(""),
-    lang: str = Form(""),
-    hidden: str = Form(""),
-) -> Response:
+def category_visibility(it: Changing, hidden: str = Form("")) -> Response:
     hide = hidden == "true"
-    return _category_change(
-        request,
-        visitor,
-        me,
-        ws,
-        lang,
-        category_id[:64],
+    return it.run(
         "hidden" if hide else "shown",
-        lambda session, desk: categories.update_category(
-            session, me.project_id, category_id[:64], hidden=hide
+        lambda session, _desk: categories.update_category(
+            session, it.me.project_id, it.category_id, hidden=hide
         ),
     )
 
 
 @router.post("/portal/categories/{category_id}/type")
-def category_type(
-    request: Request,
-    visitor: VisitorDep,
-    me: Organiser,
-    category_id: str,
-    ws: str = Form(""),
-    lang: str = Form(""),
-    category_type: int = Form(0),
-) -> Response:
-    return _category_change(
-        request,
-        visitor,
-        me,
-        ws,
-        lang,
-        category_id[:64],
+def category_type(it: Changing, category_type: int = Form(0)) -> Response:
+    return it.run(
         "retyped",
-        lambda session, desk: categories.update_category_type(
-            session, me.project_id, category_id[:64], category_type, me.user_id
+        lambda session, _desk: categories.update_category_type(
+            session, it.me.project_id, it.category_id, category_type, it.me.user_id
         ),
     )
 
 
 @router.post("/portal/categories/{category_id}/delete")
-def delete_category(
-    request: Request,
-    visitor: VisitorDep,
-    me: Organiser,
-    category_id: str,
-    ws: str = Form(""),
-    lang: str = Form(""),
-) -> Response:
-    return _category_change(
-        request,
-        visitor,
-        me,
-        ws,
-        lang,
-        category_id[:64],
+def delete_category(it: Changing) -> Response:
+    return it.run(
         "deleted",
-        lambda session, desk: categories.delete_category(session, me.project_id, category_id[:64]),
+        lambda session, _desk: categories.delete_category(
+            session, it.me.project_id, it.category_id
+        ),
     )
 
 
