@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from lorebase import __version__
+from lorebase import __version__, ops
 from lorebase.api import blobs, media
 from lorebase.api.limits import DRIVE_UPLOAD_BYTES, BodyLimits
 from lorebase.api.paths import CanonicalPaths
@@ -79,6 +79,8 @@ ROUTE_TEMPLATES = [
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # Here, not in `serve`: with several processes each one builds its app (and its logging).
+    ops.configure_logging(settings.log_format)
     runtime = make_runtime(settings)
     engine = runtime.engine
 
@@ -150,6 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    ops.install(app, runtime)
+
     # Last: a path of one segment names a workspace of the reader site.
     web_reader.install_fallback(app, settings.site_base_path)
 
@@ -169,4 +173,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # An import ZIP may be as large as the import cap, plus the multipart framing.
         max_upload_bytes=max(settings.import_max_bytes, DRIVE_UPLOAD_BYTES) + (1 << 20),
     )
+    # Outermost: every answer, refusals included, gets a request id and is counted.
+    app.add_middleware(ops.Observed, access=settings.log_format == "json")
     return app

@@ -44,7 +44,6 @@ from lorebase.db.models import Job, new_id
 from lorebase.jobs import queue
 from lorebase.kb import feedback, workspaces
 from lorebase.kb.errors import KbError
-from lorebase.serving import protocol_with_head_timeout
 from lorebase.settings import Settings
 
 if TYPE_CHECKING:
@@ -141,10 +140,22 @@ def serve(
             "0 runs none, for a scaled-out setup with separate `lorebase worker` processes."
         ),
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Server processes sharing the port, one core each (LOREBASE_PROCESSES); "
+            "default 0 = one per CPU core. Each runs its own embedded workers.",
+        ),
+    ] = None,
 ) -> None:
     """Start the API server (migrations are applied first)."""
-    settings = _settings(data_dir, database_url, host=host, port=port, workers=workers)
+    settings = _settings(
+        data_dir, database_url, host=host, port=port, workers=workers, processes=processes
+    )
     _prepare(settings, token_to_stdout=True)
+    count = settings.processes or os.cpu_count() or 1
     # The app builds its own Settings from the environment: host and port too, or the
     # download and article URLs it reports would name the default port.
     for key, value in (
@@ -153,10 +164,22 @@ def serve(
         ("LOREBASE_DATA_DIR", str(settings.data_dir)),
         ("LOREBASE_DATABASE_URL", settings.database_url),
         ("LOREBASE_WORKERS", str(settings.workers)),
+        ("LOREBASE_CLIENT_TIMEOUT", str(settings.client_timeout)),
     ):
         if value:
             os.environ[key] = value
-    err.print(f"Lorebase listening on http://{settings.host}:{settings.port}")
+    if count > 1:
+        # prometheus-client's multi-process mode: each process writes its samples under
+        # this folder, and /metrics adds them up. Emptied at start: the files of a previous
+        # run would count again.
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    err.print(
+        f"Lorebase listening on http://{settings.host}:{settings.port}"
+        + (f" ({count} processes)" if count > 1 else "")
+    )
     err.print(
         f"  the knowledge base: http://{settings.host}:{settings.port}{settings.site_base_path}/"
     )
@@ -167,7 +190,11 @@ def serve(
         port=settings.port,
         log_level="warning",
         timeout_keep_alive=5,
-        http=protocol_with_head_timeout(settings.client_timeout),
+        # An import path, not a class: each process imports it (it reads the deadline from
+        # LOREBASE_CLIENT_TIMEOUT, set above).
+        http="lorebase.serving:HeadTimeoutProtocol",
+        # uvicorn's own supervisor: one socket, `count` processes, a dead one restarted.
+        workers=count if count > 1 else None,
     )
 
 

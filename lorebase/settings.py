@@ -6,6 +6,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import limits
 from pydantic import Field, field_validator, model_validator
@@ -21,6 +22,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=2, ge=0, le=64)
+    # Server processes sharing the port (`serve --processes`); 0 means one per CPU core.
+    processes: int = Field(default=0, ge=0, le=256)
+    # "text" for a terminal; "json": one JSON object per log line, with request ids and an
+    # access line per request (what a log shipper wants).
+    log_format: Literal["text", "json"] = "text"
     # A job's lease: a worker that stops renewing it (killed, cut off) loses the job to
     # another worker after this many seconds.
     job_lease_seconds: int = Field(default=60, ge=1, le=3600)

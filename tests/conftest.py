@@ -21,6 +21,10 @@ from sqlalchemy.pool import NullPool
 # where it is set on purpose (tests/api/test_rate_limits.py). Servers started as subprocesses
 # inherit this too.
 os.environ.setdefault("LOREBASE_RATE_LIMIT", "1000000/minute")
+# Servers the tests start run one process unless a test asks for more
+# (tests/e2e/test_processes.py): several tests signal or kill the server's pid, which with
+# `--processes N` is uvicorn's supervisor, not the process that answers.
+os.environ.setdefault("LOREBASE_PROCESSES", "1")
 
 from lorebase.app import create_app
 from lorebase.auth.tokens import issue_token
