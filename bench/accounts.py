@@ -84,7 +84,16 @@ if __package__ in (None, ""):  # run as `python bench/accounts.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate import scratch_database
-from bench.reads import RawConnection, Server, cpu_seconds, memory_mb, running_server
+from bench.reads import RawConnection, Server, cpu_seconds, memory_mb, request_bytes, running_server
+from bench.report import (
+    RESULT_HEADS,
+    SCRATCH_DATABASE_HELP,
+    engine_name,
+    exit_status,
+    say,
+    table_lines,
+    verdict,
+)
 from lorebase.auth.passwords import (
     MEMORY_KIB,
     PARALLELISM,
@@ -332,17 +341,6 @@ class HttpResult:
     rss_peak_mb: float
 
 
-def _request(server: Server, method: str, path: str, cookie: str, body: str = "") -> bytes:
-    host = server.base_url.removeprefix("http://")
-    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n"
-    if method == "POST":
-        head += (
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body.encode())}\r\n"
-        )
-    return (head + "\r\n" + body).encode()
-
-
 def server_cpu_ms(pid: int) -> float:
     """CPU time of the live threads of the server process and its children, to the nanosecond
     (/proc/<pid>/task/<tid>/schedstat; /proc/<pid>/stat counts 10 ms ticks). A thread that
@@ -395,8 +393,12 @@ def measure_http(server: Server, signins: int, page_requests: int) -> HttpResult
     signed_in = f"{SESSION_COOKIE}={raw_session}"
     # Without the session cookie each sign-in starts a session and ends none, the visitor
     # cookie (so the CSRF token) stays the same.
-    post = _request(
-        server, "POST", "/account/signin", anonymous, urlencode({**form, "next": "/account"})
+    post = request_bytes(
+        server,
+        "/account/signin",
+        {"Cookie": anonymous, "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+        body=urlencode({**form, "next": "/account"}).encode(),
     )
     connection = RawConnection(server)
     try:
@@ -411,7 +413,7 @@ def measure_http(server: Server, signins: int, page_requests: int) -> HttpResult
             signin_ms.append(elapsed)
         signin_cpu = (cpu_seconds(server.pid) - cpu_before) * 1000 / signins
         requests = {
-            label: _request(server, "GET", path, signed_in if signed else anonymous)
+            label: request_bytes(server, path, {"Cookie": signed_in if signed else anonymous})
             for label, (path, signed, _) in PAGES.items()
         }
         page_bytes: dict[str, int] = {}
@@ -455,10 +457,6 @@ def measure_http(server: Server, signins: int, page_requests: int) -> HttpResult
 # --- report ------------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def _in_band(ms: float) -> bool:
     return SIGN_IN_BAND_MS[0] <= ms <= SIGN_IN_BAND_MS[1]
 
@@ -497,7 +495,7 @@ def report(
             f"CPU {verify_cpu:.1f} ms (t={TIME_COST}, m={MEMORY_KIB // 1024} MiB, p={PARALLELISM})",
             "",
             band,
-            _verdict(_in_band(verify)),
+            verdict(_in_band(verify)),
         ),
         (
             f"sign-in round trip (POST /account/signin, 303), median of {len(http.signin_ms)}",
@@ -505,7 +503,7 @@ def report(
             f"verify_password {verify:.1f} ms",
             f"{signin / verify:.2f}x",
             band,
-            _verdict(_in_band(signin)),
+            verdict(_in_band(signin)),
         ),
         (
             f"session check per request (in-process, as current_visitor), median of "
@@ -514,7 +512,7 @@ def report(
             f"token check, same block {token:.3f} ms",
             f"{check / token:.2f}x",
             target,
-            _verdict(check <= SESSION_TARGET_MS),
+            verdict(check <= SESSION_TARGET_MS),
         ),
         (
             "find_session on an open read session (bare lookup)",
@@ -549,22 +547,16 @@ def report(
             "",
         ),
     ]
-    heads = ("measure", "value", "baseline (same run)", "ratio", "target", "result")
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     lines = [
         f"Lorebase sign-in and session benchmark: {engine}, {seeded.sessions:,} browser sessions "
         f"of {seeded.accounts:,} accounts, {seeded.tokens:,} API tokens "
         f"(seeded in {seeded.seconds:.1f} s)",
         "",
-        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines += [
+        *table_lines(RESULT_HEADS, rows, strip=True),
         "",
-        f"Argon2 verification in {band}: {_verdict(_in_band(verify))}",
-        f"sign-in round trip in {band}: {_verdict(_in_band(signin))}",
-        f"session check {target}: {_verdict(check <= SESSION_TARGET_MS)}",
+        f"Argon2 verification in {band}: {verdict(_in_band(verify))}",
+        f"sign-in round trip in {band}: {verdict(_in_band(signin))}",
+        f"session check {target}: {verdict(check <= SESSION_TARGET_MS)}",
         "",
         "details:",
         f"  hash_password (seeding, once): {seeded.hash_ms:.1f} ms",
@@ -593,11 +585,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
+    parser.add_argument("--database-url", help=SCRATCH_DATABASE_HELP)
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -611,15 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     args = parser.parse_args(argv)
     sizes = {name: getattr(args, name) or (SMOKE if args.smoke else FULL)[name] for name in FULL}
-    try:
-        return run(args.database_url, **sizes)
-    except RuntimeError as error:
-        print(f"the accounts benchmark measured nothing: {error}", file=sys.stderr)
-        return 1
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    return exit_status("accounts", lambda: run(args.database_url, **sizes))
 
 
 def run(
@@ -636,7 +616,7 @@ def run(
         scratch_database(database_url) as url,
         tempfile.TemporaryDirectory(prefix="lorebase-bench-data-") as data,
     ):
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        engine = engine_name(url)
         say(f"seeding {sessions:,} sessions and tokens ({engine})...")
         seeded = seed_database(url, sessions)
         say(f"  done in {seeded.seconds:.1f} s; Argon2, {verify_runs} verifications...")

@@ -27,7 +27,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -42,7 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 if __package__ in (None, ""):  # run as `python bench/exchange.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
+from bench.generate import GeneratedWorkspace, scratch_workspace
+from bench.report import RESULT_HEADS, say, table_lines, verdict, workspace_arguments
 from lorebase.db.engine import make_engine, make_session_factory, transaction
 from lorebase.db.models import (
     Article,
@@ -111,6 +111,20 @@ def _new_project(factory: sessionmaker[Session], name: str) -> str:
 def _main_workspace(factory: sessionmaker[Session], project_id: str) -> str:
     with factory() as session:
         return workspaces.workspaces(session, project_id)[0].id
+
+
+def child_figures(arguments: list[str], child: str) -> dict[str, Any]:
+    """`python -m <arguments>` in a fresh interpreter, from the repository root: a peak RSS of
+    its own, a heap this process has not filled. Its last line of output is its figures, in
+    JSON."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", *arguments], cwd=root, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the {child} child failed:\n{done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 @contextmanager
@@ -370,24 +384,20 @@ class Footprint:
 
 def run_child(database_url: str, mode: str, project_id: str, zip_path: Path) -> Footprint:
     """Run one export or import in a fresh interpreter; its own VmHWM is the peak."""
-    command = [
-        sys.executable,
-        "-m",
-        "bench.exchange",
-        "--child",
+    figures = child_figures(
+        [
+            "bench.exchange",
+            "--child",
+            mode,
+            "--database-url",
+            database_url,
+            "--project-id",
+            project_id,
+            "--zip",
+            str(zip_path),
+        ],
         mode,
-        "--database-url",
-        database_url,
-        "--project-id",
-        project_id,
-        "--zip",
-        str(zip_path),
-    ]
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {mode} child failed:\n{done.stderr[-3000:]}")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    )
     return Footprint(figures["seconds"], figures["start_mb"], figures["peak_mb"])
 
 
@@ -408,13 +418,8 @@ def child_main(mode: str, database_url: str, project_id: str, zip_path: Path) ->
 # --- report -------------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def report(
     ws: GeneratedWorkspace,
-    engine: str,
     export: ExportResult,
     imported: ImportResult,
     fixture: FixtureResult | None,
@@ -430,7 +435,7 @@ def report(
             f"zipfile ZIP_DEFLATED {base:.2f} s",
             f"{export_ratio:5.2f}x",
             f"<= {EXPORT_RATIO_TARGET:g}x",
-            _verdict(export_ratio <= EXPORT_RATIO_TARGET),
+            verdict(export_ratio <= EXPORT_RATIO_TARGET),
         ),
         (
             "import of that ZIP (read + write + commit)",
@@ -438,7 +443,7 @@ def report(
             f"bare executemany {imported.baseline_seconds:.2f} s",
             f"{import_ratio:5.2f}x",
             f"<= {IMPORT_RATIO_TARGET:g}x",
-            _verdict(import_ratio <= IMPORT_RATIO_TARGET),
+            verdict(import_ratio <= IMPORT_RATIO_TARGET),
         ),
     ]
     if fixture is not None:
@@ -460,23 +465,17 @@ def report(
                 f"after imports {footprint.start_mb:.1f} MB",
                 "",
                 f"< {RSS_TARGET_MB:g} MB",
-                _verdict(footprint.peak_mb < RSS_TARGET_MB),
+                verdict(footprint.peak_mb < RSS_TARGET_MB),
             )
         )
-    heads = ("measure", "value", "baseline (same run)", "ratio", "target", "result")
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     counts = ws.counts
     lines = [
-        f"Lorebase export/import benchmark: {engine}, {counts.get('categories', 0):,} "
+        f"Lorebase export/import benchmark: {ws.engine}, {counts.get('categories', 0):,} "
         f"categories, {counts.get('articles', 0):,} articles, "
         f"{counts.get('article_revisions', 0):,} article revisions "
         f"(generated in {ws.seconds:.1f} s)",
         "",
-        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines += [
+        *table_lines(RESULT_HEADS, rows),
         "",
         f"export: {export.entries:,} entries, {export.raw_bytes / 1e6:.1f} MB of JSON, "
         f"ZIP {export.zip_bytes / 1e6:.1f} MB (baseline ZIP {export.baseline_zip_bytes / 1e6:.1f}"
@@ -502,14 +501,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
-    parser.add_argument("--categories", type=int, default=1000)
-    parser.add_argument("--articles", type=int, default=10000)
-    parser.add_argument("--seed", type=int, default=0)
+    workspace_arguments(parser)
     parser.add_argument("--runs", type=int, default=3, help="export runs (best is kept)")
     parser.add_argument("--fixture", type=Path, default=FIXTURE, help="a real export ZIP")
     # Internal: one measured export or import in a child process.
@@ -521,36 +513,28 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args.child, args.database_url, args.project_id, args.zip)
 
     started = time.perf_counter()
-    with (
-        scratch_database(args.database_url) as url,
-        tempfile.TemporaryDirectory(prefix="lorebase-bench-exchange-") as temp,
-    ):
-        folder = Path(temp)
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        print(f"generating the workspace ({engine})...", file=sys.stderr, flush=True)
-        ws = generate_workspace(
-            url, categories=args.categories, articles=args.articles, seed=args.seed
-        )
-        print(f"  done in {ws.seconds:.1f} s", file=sys.stderr, flush=True)
+    with scratch_workspace(args, "lorebase-bench-exchange-") as (ws, folder):
+        url = ws.database_url
+        say(f"  done in {ws.seconds:.1f} s")
         with _engine_factory(url) as factory:
-            print("export and its baseline...", file=sys.stderr, flush=True)
+            say("export and its baseline...")
             export, zip_path = measure_export(factory, ws.project_id, folder, args.runs)
-            print("import and its baseline...", file=sys.stderr, flush=True)
+            say("import and its baseline...")
             imported, _ = measure_import(factory, zip_path)
             fixture = None
             if args.fixture.exists():
-                print("import of the real fixture...", file=sys.stderr, flush=True)
+                say("import of the real fixture...")
                 fixture = measure_fixture(factory, args.fixture, folder, args.runs)
             else:
-                print(f"no fixture at {args.fixture}: its import is skipped", file=sys.stderr)
+                say(f"no fixture at {args.fixture}: its import is skipped")
             rss_project = _new_project(factory, "Import RSS")
         footprints = {}
-        print("peak RSS: export child...", file=sys.stderr, flush=True)
+        say("peak RSS: export child...")
         child_zip = folder / "child-export.zip"
         footprints["export"] = run_child(url, "export", ws.project_id, child_zip)
-        print("peak RSS: import child...", file=sys.stderr, flush=True)
+        say("peak RSS: import child...")
         footprints["import"] = run_child(url, "import", rss_project, zip_path)
-    print(report(ws, engine, export, imported, fixture, footprints))
+    print(report(ws, export, imported, fixture, footprints))
     if fixture is None:
         print(f"fixture: skipped, no file at {args.fixture}")
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")

@@ -32,6 +32,10 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+if __package__ in (None, ""):  # run as `python bench/generate.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import engine_name, say, workspace_arguments
 from lorebase.bootstrap import ensure_project
 from lorebase.db.engine import make_engine, make_session_factory, migrate, transaction
 from lorebase.db.models import (
@@ -315,6 +319,10 @@ class GeneratedWorkspace:
     article_ids: list[str]
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def engine(self) -> str:
+        return engine_name(self.database_url)
 
 
 @dataclass
@@ -673,6 +681,28 @@ def generate_workspace(
     )
 
 
+def generate_as_asked(database_url: str, args: argparse.Namespace) -> GeneratedWorkspace:
+    """The workspace of the options `bench.report.workspace_arguments` adds, said on stderr."""
+    say(f"generating the workspace ({engine_name(database_url)})...")
+    return generate_workspace(
+        database_url, categories=args.categories, articles=args.articles, seed=args.seed
+    )
+
+
+@contextmanager
+def scratch_workspace(
+    args: argparse.Namespace, prefix: str
+) -> Iterator[tuple[GeneratedWorkspace, Path]]:
+    """The workspace the options ask for (`generate_as_asked`) in a scratch database
+    (`scratch_database(args.database_url)`), and a temporary folder named with `prefix`; both
+    removed afterwards."""
+    with (
+        scratch_database(args.database_url) as url,
+        tempfile.TemporaryDirectory(prefix=prefix) as folder,
+    ):
+        yield generate_as_asked(url, args), Path(folder)
+
+
 @contextmanager
 def scratch_database(server_url: str | None = None) -> Iterator[str]:
     """A fresh database URL, removed afterwards.
@@ -705,14 +735,12 @@ def scratch_database(server_url: str | None = None) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="An empty database to fill (default: an SQLite file in a new temp directory, kept)",
+    workspace_arguments(
+        parser,
+        database_url_help="An empty database to fill (default: an SQLite file in a new temp "
+        "directory, kept)",
     )
-    parser.add_argument("--categories", type=int, default=1000)
-    parser.add_argument("--articles", type=int, default=10000)
     parser.add_argument("--article-bytes", type=int, default=4096)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     url = args.database_url
     if not url:

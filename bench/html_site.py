@@ -44,8 +44,15 @@ from sqlalchemy.orm import Session, sessionmaker
 if __package__ in (None, ""):  # run as `python bench/html_site.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.exchange import _engine_factory, _timed
+from bench.exchange import _engine_factory, _timed, child_figures
 from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
+from bench.report import (
+    say,
+    table_lines,
+    verdict,
+    workspace_arguments,
+    workspace_heading,
+)
 from lorebase.db.engine import transaction
 from lorebase.db.models import (
     Article,
@@ -298,13 +305,9 @@ def build_lorebase(database_url: str, project_id: str, zip_path: Path) -> tuple[
     """The export in a fresh interpreter, as a `lorebase worker` would run it (and as
     `mkdocs build` runs): not in this process, whose heap the generation has filled. CPU
     counts the export's worker processes too."""
-    command = [sys.executable, "-m", "bench.html_site", "--child-export", str(zip_path)]
-    command += ["--database-url", database_url, "--project-id", project_id]
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the export child failed:\n{done.stderr[-3000:]}")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    arguments = ["bench.html_site", "--child-export", str(zip_path)]
+    arguments += ["--database-url", database_url, "--project-id", project_id]
+    figures = child_figures(arguments, "export")
     with zipfile.ZipFile(zip_path) as archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
     unzipped = sum(i.file_size for i in infos)
@@ -358,20 +361,14 @@ def report(
             "",
         ),
     ]
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
-    counts = ws.counts
-    verdict = "PASS" if ratio >= RATIO_TARGET else "FAIL"
-    engine = "PostgreSQL" if ws.database_url.startswith("postgresql") else "SQLite"
     lines = [
-        f"Offline HTML site benchmark: {engine}, {counts.get('categories', 0):,} categories, "
-        f"{counts.get('articles', 0):,} articles (generated in {ws.seconds:.1f} s); "
-        f"{project.pages:,} published pages, {_mb(project.markdown_bytes)} of Markdown",
+        workspace_heading("Offline HTML site benchmark", ws.engine, ws)
+        + f"; {project.pages:,} published pages, {_mb(project.markdown_bytes)} of Markdown",
         "",
-        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
-        *("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows),
+        *table_lines(heads, rows),
         "",
-        f"MkDocs / Lorebase time: {ratio:.1f}x (target >= {RATIO_TARGET:g}x) {verdict}",
+        f"MkDocs / Lorebase time: {ratio:.1f}x (target >= {RATIO_TARGET:g}x) "
+        + verdict(ratio >= RATIO_TARGET),
         f"size on disk, Lorebase / MkDocs: {ours.bytes / mkdocs.bytes:.2f}x",
         f"Lorebase export summary: {summary}",
     ]
@@ -380,15 +377,10 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=10000)
-    parser.add_argument(
-        "--categories", type=int, help="default: one per ten articles (bench.generate's ratio)"
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
+    workspace_arguments(
+        parser,
+        categories=None,
+        categories_help="default: one per ten articles (bench.generate's ratio)",
     )
     parser.add_argument("--child-export", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--project-id", help=argparse.SUPPRESS)
@@ -402,17 +394,17 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="lorebase-bench-html-") as temp,
     ):
         folder = Path(temp)
-        print("generating the workspace...", file=sys.stderr, flush=True)
+        say("generating the workspace...")
         ws = generate_workspace(url, categories=categories, articles=args.articles, seed=args.seed)
         with _engine_factory(url) as factory:
             publish_everything(factory, ws.workspace_id)
-            print("Lorebase HTML export...", file=sys.stderr, flush=True)
+            say("Lorebase HTML export...")
             ours, summary = build_lorebase(url, ws.project_id, folder / "site.zip")
-            print("writing the Markdown for MkDocs...", file=sys.stderr, flush=True)
+            say("writing the Markdown for MkDocs...")
             project = write_mkdocs_project(factory, ws.workspace_id, folder / "mkdocs")
         if not project.pages:
             raise RuntimeError("no published page in the workspace: neither site has content")
-        print("mkdocs build...", file=sys.stderr, flush=True)
+        say("mkdocs build...")
         mkdocs = build_mkdocs(project)
     print(report(ws, project, ours, summary, mkdocs))
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")

@@ -34,15 +34,12 @@ if __package__ in (None, ""):  # run as `python bench/lighthouse.py`
 
 from bench.generate import scratch_database
 from bench.reads import running_server
-from bench.search import FIXTURE, engine_name, import_fixture
+from bench.report import engine_name, say, verdict
+from bench.search import FIXTURE, import_fixture
 
 TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 95, "seo": 100}
 CHROME = "/usr/bin/chromium"
 _LOC = re.compile(r"<loc>([^<]+)</loc>")
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def lighthouse_binary(folder: Path) -> Path:
@@ -50,7 +47,7 @@ def lighthouse_binary(folder: Path) -> Path:
     binary = folder / "node_modules" / ".bin" / "lighthouse"
     if binary.exists():
         return binary
-    _say(f"npm install --prefix {folder} lighthouse@12 ...")
+    say(f"npm install --prefix {folder} lighthouse@12 ...")
     done = subprocess.run(
         ["npm", "install", "--prefix", str(folder), "lighthouse@12", "--no-audit", "--no-fund"],
         capture_output=True,
@@ -119,9 +116,9 @@ def report(result: dict[str, object], engine: str, page: str, form_factor: str) 
     for name, target in TARGETS.items():
         score = round(float(categories[name]["score"] or 0) * 100)  # type: ignore[arg-type]
         sign = ">=" if target < 100 else "=="
-        verdict = "PASS" if score >= target else "FAIL"
         lines.append(
-            f"{categories[name]['title']:<16} {score:4d}   target {sign} {target}   {verdict}"
+            f"{categories[name]['title']:<16} {score:4d}   target {sign} {target}   "
+            + verdict(score >= target)
         )
     lines.append("")
     for metric in (
@@ -182,14 +179,14 @@ def main(argv: list[str] | None = None) -> int:
             scratch_database(args.database_url) as url,
             tempfile.TemporaryDirectory(prefix="lorebase-bench-lighthouse-") as data,
         ):
-            _say(f"importing {args.fixture.name}...")
+            say(f"importing {args.fixture.name}...")
             import_fixture(url, Path(data), args.fixture)
             with running_server(url, Path(data), "cli") as server:
                 page = args.page or article_page(server.base_url)
                 answered = httpx.get(server.base_url + page, timeout=60)
                 if answered.status_code != 200:
                     raise RuntimeError(f"GET {page}: HTTP {answered.status_code}")
-                _say(f"lighthouse {server.base_url}{page} ...")
+                say(f"lighthouse {server.base_url}{page} ...")
                 result = run_lighthouse(
                     binary, server.base_url + page, args.form_factor, Path(data) / "lh.json"
                 )

@@ -52,6 +52,7 @@ if __package__ in (None, ""):  # run as `python bench/load.py`
 from bench.generate import ENGLISH_WORDS, TextWriter, body, generate_workspace, scratch_database
 from bench.ratelimit import HIGH_LIMIT
 from bench.reads import cpu_seconds, running_server
+from bench.report import engine_name, percentile, say, table_lines, verdict, workspace_arguments
 
 LANG = "en"
 REQUEST_TIMEOUT = 30.0
@@ -1276,12 +1277,13 @@ class LoadReport:
         return found
 
     def text(self, title: str = "") -> str:
-        latencies = sorted(e.latency_ms for e in self.exchanges)
+        latencies = [e.latency_ms for e in self.exchanges]
+        p50, p95, p99 = (percentile(latencies, q) for q in (0.50, 0.95, 0.99))
         lines = [
             title or f"Lorebase load test: {self.clients} clients, {self.seconds:g} s",
             f"requests: {self.requests:,} in {self.elapsed:.1f} s = {self.rate:,.0f} req/s; "
-            f"latency ms p50 {_pct(latencies, 0.50):.1f}, p95 {_pct(latencies, 0.95):.1f}, "
-            f"p99 {_pct(latencies, 0.99):.1f}, max {latencies[-1] if latencies else 0:.1f}",
+            f"latency ms p50 {p50:.1f}, p95 {p95:.1f}, p99 {p99:.1f}, "
+            f"max {max(latencies, default=0):.1f}",
             f"5xx: {len(self.server_errors)}, transport errors: {len(self.transport_errors)}, "
             f"4xx: {sum(self.explained_4xx.values()) + len(self.unexplained_4xx)} "
             f"({len(self.unexplained_4xx)} unexplained)",
@@ -1295,10 +1297,10 @@ class LoadReport:
         for exchange in self.exchanges:
             by_kind[exchange.kind].append(exchange)
         heads = ("route kind", "requests", "2xx", "4xx", "5xx", "no answer", "p50 ms", "p99 ms")
-        rows = [heads]
+        rows = []
         for kind in KINDS:
             items = by_kind.get(kind, [])
-            spread = sorted(e.latency_ms for e in items)
+            spread = [e.latency_ms for e in items]
             statuses = Counter(e.status // 100 for e in items)
             rows.append(
                 (
@@ -1308,18 +1310,11 @@ class LoadReport:
                     f"{statuses[4]:,}",
                     f"{statuses[5]:,}",
                     f"{statuses[0]:,}",
-                    f"{_pct(spread, 0.5):.1f}",
-                    f"{_pct(spread, 0.99):.1f}",
+                    f"{percentile(spread, 0.5):.1f}",
+                    f"{percentile(spread, 0.99):.1f}",
                 )
             )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(heads))]
-        for row in rows:
-            lines.append(
-                "  ".join(
-                    cell.ljust(w) if i == 0 else cell.rjust(w)
-                    for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-                )
-            )
+        lines += table_lines(heads, rows, right_from=1, rule=False)
         v = self.verification
         lines += [
             "",
@@ -1328,14 +1323,10 @@ class LoadReport:
             f"{v.writes_in_doubt}; broken invariants or "
             f"wrong answers: {len(self.violations)}",
             f"read back with {v.requests:,} requests in {v.seconds:.1f} s",
-            "verdict: " + ("PASS" if not self.failures() else "FAIL"),
+            "verdict: " + verdict(not self.failures()),
         ]
         lines += self.failures()
         return "\n".join(lines)
-
-
-def _pct(ordered: list[float], q: float) -> float:
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def run_load(
@@ -1393,33 +1384,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
+    workspace_arguments(
+        parser,
+        categories=0,
+        articles=0,
+        categories_help="generated categories before the run",
+        articles_help="generated articles before the run",
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--categories", type=int, default=0, help="generated categories before the run"
-    )
-    parser.add_argument("--articles", type=int, default=0, help="generated articles before the run")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with (
         scratch_database(args.database_url) as url,
         tempfile.TemporaryDirectory(prefix="lorebase-load-") as data,
     ):
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        engine = engine_name(url)
         ws = generate_workspace(url, categories=args.categories, articles=args.articles)
-        print(f"starting the server ({engine})...", file=sys.stderr, flush=True)
+        say(f"starting the server ({engine})...")
         # A limit that is never reached: the limiter's work is part of every request, as
         # in tests/e2e/test_load.py, and a 429 would be the limit, not an answer under load.
         with running_server(url, Path(data), "cli", rate_limit=HIGH_LIMIT) as server:
-            print(
-                f"load: {args.clients} clients for {args.seconds:g} s, then the read-back...",
-                file=sys.stderr,
-                flush=True,
-            )
+            say(f"load: {args.clients} clients for {args.seconds:g} s, then the read-back...")
             report = run_load(
                 server.base_url,
                 ws.admin_token,

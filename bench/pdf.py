@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -34,8 +32,9 @@ from sqlalchemy import update
 if __package__ in (None, ""):  # run as `python bench/pdf.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.exchange import _engine_factory, _status_mb
-from bench.generate import generate_workspace, scratch_database
+from bench.exchange import _engine_factory, _status_mb, child_figures
+from bench.generate import scratch_workspace
+from bench.report import say, verdict, workspace_arguments
 from lorebase.db.engine import transaction
 from lorebase.db.models import Article, ArticleTranslation, Category, CategoryTranslation
 from lorebase.exchange.pdf.writer import write_pdf_zip
@@ -83,24 +82,9 @@ def child_main(database_url: str, project_id: str, zip_path: Path) -> int:
 
 
 def run_child(database_url: str, project_id: str, zip_path: Path) -> dict[str, float]:
-    command = [
-        sys.executable,
-        "-m",
-        "bench.pdf",
-        "--child",
-        "--database-url",
-        database_url,
-        "--project-id",
-        project_id,
-        "--zip",
-        str(zip_path),
-    ]
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the export child failed:\n{done.stderr[-3000:]}")
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
+    arguments = ["bench.pdf", "--child", "--database-url", database_url]
+    arguments += ["--project-id", project_id, "--zip", str(zip_path)]
+    return child_figures(arguments, "export")
 
 
 def pdf_pages(zip_path: Path) -> tuple[int, int, int]:
@@ -117,14 +101,7 @@ def pdf_pages(zip_path: Path) -> tuple[int, int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
-    parser.add_argument("--categories", type=int, default=100)
-    parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
+    workspace_arguments(parser, categories=100, articles=1000)
     # Internal: the measured export in a child process.
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--project-id", help=argparse.SUPPRESS)
@@ -134,19 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args.database_url, args.project_id, args.zip)
 
     started = time.perf_counter()
-    with (
-        scratch_database(args.database_url) as url,
-        tempfile.TemporaryDirectory(prefix="lorebase-bench-pdf-") as temp,
-    ):
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        print(f"generating the workspace ({engine})...", file=sys.stderr, flush=True)
-        ws = generate_workspace(
-            url, categories=args.categories, articles=args.articles, seed=args.seed
-        )
-        publish_everything(url, ws.workspace_id)
-        print("PDF export in a child process...", file=sys.stderr, flush=True)
-        zip_path = Path(temp) / "export.zip"
-        figures = run_child(url, ws.project_id, zip_path)
+    with scratch_workspace(args, "lorebase-bench-pdf-") as (ws, folder):
+        publish_everything(ws.database_url, ws.workspace_id)
+        say("PDF export in a child process...")
+        zip_path = folder / "export.zip"
+        figures = run_child(ws.database_url, ws.project_id, zip_path)
         files, pages, size = pdf_pages(zip_path)
     if not figures["articles"] or not pages:
         raise RuntimeError(
@@ -154,16 +123,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{pages} pages in {files} PDF files"
         )
     seconds, peak = figures["seconds"], figures["peak_mb"]
-    verdict = "PASS" if peak < RSS_TARGET_MB else "FAIL"
     print(
-        f"Lorebase PDF export benchmark: {engine}, {int(figures['articles']):,} published "
+        f"Lorebase PDF export benchmark: {ws.engine}, {int(figures['articles']):,} published "
         f"articles (~4 KB Markdown) in {args.categories} categories, language {LANGUAGE}\n\n"
         f"export (write_pdf_zip, child)  {seconds:8.1f} s\n"
         f"PDF                            {files} file, {pages:,} pages, {size / 1e6:.1f} MB\n"
         f"pages per second               {pages / seconds:8.1f}\n"
         f"articles per second            {figures['articles'] / seconds:8.1f}\n"
         f"peak RSS of the child (VmHWM)  {peak:8.1f} MB (at start {figures['start_mb']:.1f} MB)"
-        f"  target < {RSS_TARGET_MB:g} MB  {verdict}\n\n"
+        f"  target < {RSS_TARGET_MB:g} MB  {verdict(peak < RSS_TARGET_MB)}\n\n"
         f"wall time of the whole run: {time.perf_counter() - started:.1f} s"
     )
     return 0

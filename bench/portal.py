@@ -36,11 +36,9 @@ never responded measured nothing: exit status 1.
 from __future__ import annotations
 
 import argparse
-import gzip
 import re
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +50,21 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/portal.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
-from bench.reads import RawConnection, Server, running_server
-from bench.search import percentile
+from bench.generate import GeneratedWorkspace, scratch_workspace
+from bench.reads import RawConnection, Server, path_of, request_bytes, running_server
+from bench.report import (
+    GZIP_LEVEL,
+    RESULT_HEADS,
+    GzipSizes,
+    exit_status,
+    gzip_size,
+    percentile,
+    say,
+    table_lines,
+    verdict,
+    workspace_arguments,
+    workspace_heading,
+)
 from lorebase.auth import accounts
 from lorebase.auth.roles import Role
 from lorebase.db.engine import make_engine, make_session_factory, transaction
@@ -67,7 +77,6 @@ if TYPE_CHECKING:
 PREVIEW_P50_TARGET_MS = 30.0
 INTERACTIVE_TARGET_S = 1.0
 JS_TARGET_KB = 250.0
-GZIP_LEVEL = 6  # nginx's and most CDNs' default, as bench/site.py
 CHROMIUM = Path("/usr/bin/chromium")
 # Root in a container: Chromium's sandbox needs user namespaces it may not have; /dev/shm is
 # often 64 MB there (the flags of tests/e2e/browser.py).
@@ -204,14 +213,6 @@ Checklist for the day of the rotation:
 """
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _gzip_size(data: bytes) -> int:
-    return len(gzip.compress(data, GZIP_LEVEL))
-
-
 # --- the account and the merge codes -----------------------------------------------------------
 
 
@@ -282,17 +283,6 @@ def sign_in(server: Server, ws: GeneratedWorkspace) -> SignedInClient:
 # --- 1. the preview and 2a. the tree screen's answer ---------------------------------------------
 
 
-def _request(
-    server: Server, method: str, path: str, headers: dict[str, str], body: bytes = b""
-) -> bytes:
-    host = server.base_url.removeprefix("http://")
-    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
-    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    if method == "POST":
-        head += f"Content-Length: {len(body)}\r\n"
-    return (head + "\r\n").encode() + body
-
-
 @dataclass
 class Timings:
     preview_ms: list[float]
@@ -331,9 +321,8 @@ def measure_http(
 ) -> Timings:
     cookie = f"{SESSION_COOKIE}={client.session_cookie}"
     preview_path = f"/portal/articles/{ws.article_ids[0]}/{LANG}/preview"
-    preview = _request(
+    preview = request_bytes(
         server,
-        "POST",
         preview_path,
         {
             "Cookie": cookie,
@@ -341,10 +330,11 @@ def measure_http(
             "X-CSRF-Token": client.csrf_token,
             "HX-Request": "true",
         },
-        urlencode({"content": PREVIEW_MARKDOWN}).encode(),
+        method="POST",
+        body=urlencode({"content": PREVIEW_MARKDOWN}).encode(),
     )
-    tree = _request(server, "GET", f"/portal?ws={ws.workspace_id}", {"Cookie": cookie})
-    health = _request(server, "GET", "/health", {})
+    tree = request_bytes(server, f"/portal?ws={ws.workspace_id}", {"Cookie": cookie})
+    health = request_bytes(server, "/health", {})
     connection = RawConnection(server)
     try:
         preview_ms, preview_health, html = _alternate(
@@ -526,7 +516,7 @@ def _measure_browser(
                         )
                     fetched[screen] = sorted(
                         {
-                            _path_of(r.url)
+                            path_of(r.url)
                             for r in requested
                             if r.resource_type == "script" and r.url.startswith(origin + "/")
                         }
@@ -546,25 +536,13 @@ def _signed_in_context(browser: Browser, origin: str, session_cookie: str) -> Br
     return context
 
 
-def _path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
 @dataclass
-class ScreenScripts:
+class ScreenScripts(GzipSizes):
+    """The scripts of one screen: `files` holds each one's (path, bytes, gzip bytes)."""
+
     screen: str
     path: str
-    scripts: list[tuple[str, int, int]]  # (path, bytes, gzip bytes)
     browser_only: list[str]  # fetched by the browser, not named by a <script src>
-
-    @property
-    def gzip_kb(self) -> float:
-        return sum(g for _, _, g in self.scripts) / 1024
-
-    @property
-    def raw_kb(self) -> float:
-        return sum(r for _, r, _ in self.scripts) / 1024
 
 
 def screen_paths(ws: GeneratedWorkspace) -> dict[str, str]:
@@ -591,9 +569,9 @@ def measure_scripts(
             raise RuntimeError(f"GET {path} ({screen}): HTTP {page.status_code}: {page.text[:300]}")
         named = []
         for src in SCRIPT_SRC.findall(page.text):
-            url = urlsplit(urljoin(server.base_url + path, src))
-            if url.netloc == origin:
-                named.append(url.path + (f"?{url.query}" if url.query else ""))
+            url = urljoin(server.base_url + path, src)
+            if urlsplit(url).netloc == origin:
+                named.append(path_of(url))
         named = list(dict.fromkeys(named))
         extra = [p for p in fetched.get(screen, []) if p not in named]
         scripts = []
@@ -604,22 +582,17 @@ def measure_scripts(
                     raise RuntimeError(
                         f"GET {script} (a script of {path}): HTTP {body.status_code}"
                     )
-                sizes[script] = (len(body.content), _gzip_size(body.content))
+                sizes[script] = (len(body.content), gzip_size(body.content))
             scripts.append((script, *sizes[script]))
-        found.append(ScreenScripts(screen, path, scripts, extra))
+        found.append(ScreenScripts(files=scripts, screen=screen, path=path, browser_only=extra))
     return found
 
 
 # --- report -------------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def report(
     ws: GeneratedWorkspace,
-    engine: str,
     timings: Timings,
     browser: BrowserResult | None,
     skipped: str,
@@ -630,7 +603,7 @@ def report(
     tree_p50 = percentile(timings.tree_ms, 0.5)
     tree_health = percentile(timings.tree_health_ms, 0.5)
     tree_kb = len(timings.tree_html) / 1024
-    tree_gzip_kb = _gzip_size(timings.tree_html) / 1024
+    tree_gzip_kb = gzip_size(timings.tree_html) / 1024
     size = len(PREVIEW_MARKDOWN.encode())
     rows: list[tuple[str, str, str, str, str, str]] = [
         (
@@ -639,7 +612,7 @@ def report(
             f"/health p50 {preview_health:.2f} ms",
             f"{preview_p50 / preview_health:.1f}x" if preview_health else "",
             f"<= {PREVIEW_P50_TARGET_MS:g} ms",
-            _verdict(preview_p50 <= PREVIEW_P50_TARGET_MS),
+            verdict(preview_p50 <= PREVIEW_P50_TARGET_MS),
         ),
         (
             f"tree screen, server answer p50 of {len(timings.tree_ms)} ({tree_kb:,.0f} KB HTML)",
@@ -660,7 +633,7 @@ def report(
                 f"load {browser.median('load_ms') / 1000:.3f} s",
                 "",
                 f"<= {INTERACTIVE_TARGET_S:g} s",
-                _verdict(interactive <= INTERACTIVE_TARGET_S),
+                verdict(interactive <= INTERACTIVE_TARGET_S),
             )
         )
     else:
@@ -676,28 +649,16 @@ def report(
         )
     for screen in scripts:
         rows.append(
-            (
-                f"JS shipped, {screen.screen} screen ({len(screen.scripts)} scripts), "
+            screen.row(
+                f"JS shipped, {screen.screen} screen ({len(screen.files)} scripts), "
                 f"gzip -{GZIP_LEVEL}",
-                f"{screen.gzip_kb:.1f} KB",
-                f"uncompressed {screen.raw_kb:.1f} KB",
-                f"{screen.gzip_kb / screen.raw_kb:.2f}x" if screen.raw_kb else "",
-                f"<= {JS_TARGET_KB:g} KB",
-                _verdict(screen.gzip_kb <= JS_TARGET_KB),
+                JS_TARGET_KB,
             )
         )
-    heads = ("measure", "value", "baseline (same run)", "ratio", "target", "result")
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     lines = [
-        f"Lorebase authoring-portal benchmark: {engine}, {ws.counts.get('categories', 0):,} "
-        f"categories, {ws.counts.get('articles', 0):,} articles (generated in "
-        f"{ws.seconds:.1f} s)",
+        workspace_heading("Lorebase authoring-portal benchmark", ws.engine, ws),
         "",
-        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines += [
+        *table_lines(RESULT_HEADS, rows, strip=True),
         "",
         "details (one keep-alive connection, each request followed by a GET /health):",
         f"  preview (ms): p50 {preview_p50:.1f} / p95 {percentile(timings.preview_ms, 0.95):.1f}"
@@ -734,16 +695,14 @@ def report(
     else:
         lines.append(f"  tree screen in Chromium: skipped, {skipped}")
     for screen in scripts:
-        parts = ", ".join(
-            f"{path.rsplit('/', 1)[-1]} {raw / 1024:.1f} -> {gz / 1024:.1f} KB"
-            for path, raw, gz in screen.scripts
-        )
         seen = (
             f"; fetched by the browser only: {', '.join(screen.browser_only)}"
             if screen.browser_only
             else ""
         )
-        lines.append(f"  JS of {screen.screen} ({screen.path.split('?')[0]}): {parts}{seen}")
+        lines.append(
+            f"  JS of {screen.screen} ({screen.path.split('?')[0]}): {screen.listing()}{seen}"
+        )
     if browser is None:
         lines.append("  (scripts as the pages name them; without a browser, none added later)")
     return "\n".join(lines)
@@ -754,14 +713,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
-    parser.add_argument("--categories", type=int, default=1000)
-    parser.add_argument("--articles", type=int, default=10000)
-    parser.add_argument("--seed", type=int, default=0)
+    workspace_arguments(parser)
     parser.add_argument("--previews", type=int, default=200, help="timed preview requests")
     parser.add_argument("--tree-requests", type=int, default=20, help="timed GET /portal")
     parser.add_argument("--browser-runs", type=int, default=5, help="first visits in Chromium")
@@ -775,27 +727,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.articles, args.categories = 60, 10
         args.previews, args.tree_requests, args.browser_runs = 10, 3, 1
-    try:
-        return run(args)
-    except RuntimeError as error:
-        print(f"the portal benchmark measured nothing: {error}", file=sys.stderr)
-        return 1
+    return exit_status("portal", lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    with (
-        scratch_database(args.database_url) as url,
-        tempfile.TemporaryDirectory(prefix="lorebase-bench-portal-") as data,
-    ):
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        say(f"generating the workspace ({engine})...")
-        ws = generate_workspace(
-            url, categories=args.categories, articles=args.articles, seed=args.seed
-        )
+    with scratch_workspace(args, "lorebase-bench-portal-") as (ws, data):
         seed_author(ws)
         say(f"  done in {ws.seconds:.1f} s; starting the server...")
-        with running_server(url, Path(data), "cli") as server:
+        with running_server(ws.database_url, data, "cli") as server:
             client = sign_in(server, ws)
             try:
                 say(f"{args.previews} previews, {args.tree_requests} tree screens...")
@@ -817,7 +757,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             finally:
                 client.http.close()
-    print(report(ws, engine, timings, browser, skipped, scripts))
+    print(report(ws, timings, browser, skipped, scripts))
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -22,28 +22,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/ratelimit.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
+from bench.generate import GeneratedWorkspace, scratch_workspace
 from bench.reads import Phase, load_phase, running_server
+from bench.report import say, verdict, workspace_arguments
 
 TARGET = 0.9
 HIGH_LIMIT = "1000000000/minute"
 REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
-def measure(
-    url: str, ws: GeneratedWorkspace, data: Path, args: argparse.Namespace, **limits: str
-) -> Phase:
+def measure(ws: GeneratedWorkspace, data: Path, args: argparse.Namespace, **limits: str) -> Phase:
     """One load phase on a server started with `limits` (Settings field names)."""
     paths = [f"/v2/Articles/{i}/en" for i in ws.article_ids]
     headers = {"api_token": ws.admin_token}
-    with running_server(url, data, "cli", workers="0", **limits) as server:
+    with running_server(ws.database_url, data, "cli", workers="0", **limits) as server:
         return load_phase(
             server,
             " ".join(f"LOREBASE_{k.upper()}={v}" for k, v in limits.items()),
@@ -58,13 +56,7 @@ def measure(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
-    parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--categories", type=int, default=200)
+    workspace_arguments(parser, categories=200, articles=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=50_000)
@@ -73,27 +65,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    with scratch_database(args.database_url) as url, tempfile.TemporaryDirectory() as folder:
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        print(f"generating the workspace ({engine})...", file=sys.stderr, flush=True)
-        ws = generate_workspace(url, categories=args.categories, articles=args.articles)
-        data = Path(folder)
+    with scratch_workspace(args, "lorebase-bench-ratelimit-") as (ws, data):
         off: list[Phase] = []
         memory: list[Phase] = []
         for _ in range(args.rounds):
-            print("load: limit off...", file=sys.stderr, flush=True)
-            off.append(measure(url, ws, data, args, rate_limit="off"))
-            print("load: limit on (memory)...", file=sys.stderr, flush=True)
-            memory.append(measure(url, ws, data, args, rate_limit=HIGH_LIMIT))
-        print("load: limit on (Redis)...", file=sys.stderr, flush=True)
-        redis = measure(url, ws, data, args, rate_limit=HIGH_LIMIT, redis_url=REDIS_URL)
+            say("load: limit off...")
+            off.append(measure(ws, data, args, rate_limit="off"))
+            say("load: limit on (memory)...")
+            memory.append(measure(ws, data, args, rate_limit=HIGH_LIMIT))
+        say("load: limit on (Redis)...")
+        redis = measure(ws, data, args, rate_limit=HIGH_LIMIT, redis_url=REDIS_URL)
     best_off = max(off, key=lambda p: p.rate)
     best_memory = max(memory, key=lambda p: p.rate)
     ratio = best_memory.rate / best_off.rate
     errors = sum(p.errors for p in [*off, *memory, redis])
     print(
         f"Rate-limit overhead: GET /v2/Articles/{{id}}/en, {args.concurrency} connections, "
-        f"{args.seconds:g} s a phase, {engine}, {args.articles:,} articles\n"
+        f"{args.seconds:g} s a phase, {ws.engine}, {args.articles:,} articles\n"
     )
     print(f"{'server':<34} {'req/s (each phase)':<24} {'best':>8}")
     for name, phases in (
@@ -104,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         each = ", ".join(f"{p.rate:,.0f}" for p in phases)
         best = max(p.rate for p in phases)
         print(f"{name:<34} {each:<24} {best:>8,.0f}")
-    verdict = "PASS" if ratio >= TARGET else "FAIL"
-    print(f"\non (memory) / off: {ratio:.2f} (target >= {TARGET}) {verdict}")
+    print(f"\non (memory) / off: {ratio:.2f} (target >= {TARGET}) {verdict(ratio >= TARGET)}")
     print(f"Redis / off: {redis.rate / best_off.rate:.2f} (reported)")
     print(f"errors (non-200 answers): {errors}")
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")

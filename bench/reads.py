@@ -29,7 +29,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -37,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -44,7 +44,16 @@ import orjson
 if __package__ in (None, ""):  # run as `python bench/reads.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
+from bench.generate import GeneratedWorkspace, scratch_workspace
+from bench.report import (
+    RESULT_HEADS,
+    percentile,
+    say,
+    table_lines,
+    verdict,
+    workspace_arguments,
+    workspace_heading,
+)
 
 HOST = "127.0.0.1"
 TREE_RATIO_TARGET = 3.0
@@ -103,7 +112,8 @@ def server_environment(**settings: str) -> dict[str, str]:
     (the figures must not depend on the caller's shell), then UNLIMITED and `settings`, named as
     the fields of `lorebase.settings.Settings` (`rate_limit="off"`)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("LOREBASE_")}
-    chosen = {**UNLIMITED, **settings}
+    # One server process unless a benchmark asks for more (`processes="2"`).
+    chosen = {"processes": "1", **UNLIMITED, **settings}
     return inherited | {f"LOREBASE_{name.upper()}": value for name, value in chosen.items()}
 
 
@@ -208,8 +218,19 @@ class Phase:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+        return percentile(self.latencies_ms, q)
+
+    def summary(self, name_width: int) -> list[str]:
+        """The phase's line of a report (and its first error's, if any)."""
+        lines = [
+            f"  {self.name:<{name_width}} {self.requests:6d} ok {self.errors:4d} errors "
+            f"in {self.seconds:4.1f} s  p50 {self.percentile(0.5):6.1f} ms  "
+            f"p99 {self.percentile(0.99):6.1f} ms  server CPU {self.server_cpu:4.2f} cores  "
+            f"client CPU {self.client_cpu:4.2f} cores"
+        ]
+        if self.first_error:
+            lines.append(f"    first error: {self.first_error}")
+        return lines
 
 
 def _timed_get(client: httpx.Client, path: str, **kwargs: Any) -> tuple[float, httpx.Response]:
@@ -236,10 +257,22 @@ def _response_head(head: bytes) -> tuple[int, int]:
     return int(head[9:12]), length
 
 
-def _request_bytes(server: Server, path: str, headers: dict[str, str]) -> bytes:
+def request_bytes(
+    server: Server, path: str, headers: dict[str, str], *, method: str = "GET", body: bytes = b""
+) -> bytes:
+    """An HTTP/1.1 request, encoded once, for `RawConnection.get` or the raw load generator."""
     host = server.base_url.removeprefix("http://")
-    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    if method == "POST":
+        head += f"Content-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+def path_of(url: str) -> str:
+    """The path and query of `url`, as a request names them."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class RawConnection:
@@ -285,7 +318,7 @@ def measure_tree(
     path = f"/v2/ProjectVersions/{ws.workspace_id}/categories"
     setup = httpx.Client(base_url=server.base_url, headers=headers, timeout=120)
     raw = RawConnection(server)
-    request = _request_bytes(server, path, headers)
+    request = request_bytes(server, path, headers)
 
     def get_tree(what: str) -> tuple[float, bytes]:
         if client == "httpx":
@@ -301,7 +334,7 @@ def measure_tree(
         # A first authenticated request that does not touch the tree, so that "cold" means
         # "built from the database", not "first request the process ever served".
         _check(setup.get("/v2/ProjectVersions"), "GET /v2/ProjectVersions")
-        raw.get(_request_bytes(server, "/v2/ProjectVersions", headers))
+        raw.get(request_bytes(server, "/v2/ProjectVersions", headers))
         cold_first, body = get_tree("GET tree")
         root = orjson.loads(body)["data"][0]
         cold = []
@@ -436,7 +469,7 @@ async def _raw_load_async(
     """
     window = _Window()
     host, port = server.base_url.removeprefix("http://").split(":")
-    requests = [_request_bytes(server, p, headers) for p in paths]
+    requests = [request_bytes(server, p, headers) for p in paths]
     ready = asyncio.Barrier(concurrency + 1)
     go = asyncio.Event()
     sent = 0
@@ -526,13 +559,8 @@ def load_phase(
 # --- report -----------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def report(
     ws: GeneratedWorkspace,
-    engine: str,
     tree: TreeResult,
     phases: dict[str, Phase],
     health: list[Phase],
@@ -556,7 +584,7 @@ def report(
                 f"orjson.dumps {dumps:.1f} ms CPU",
                 f"{ratio:7.1f}x",
                 f"<= {TREE_RATIO_TARGET:g}x",
-                _verdict(ratio <= TREE_RATIO_TARGET),
+                verdict(ratio <= TREE_RATIO_TARGET),
             )
         )
 
@@ -572,7 +600,7 @@ def report(
                 f"/health {health_rate:.0f} req/s",
                 f"{ratio:7.2f}x",
                 f">= {THROUGHPUT_RATIO_TARGET:g}x",
-                _verdict(ratio >= THROUGHPUT_RATIO_TARGET and phase.errors == 0),
+                verdict(ratio >= THROUGHPUT_RATIO_TARGET and phase.errors == 0),
             )
         )
     rows.append(
@@ -582,30 +610,19 @@ def report(
             f"at start {rss_start:.1f} MB",
             "",
             f"< {RSS_TARGET_MB:g} MB",
-            _verdict(rss_peak < RSS_TARGET_MB),
+            verdict(rss_peak < RSS_TARGET_MB),
         )
     )
-    heads = ("measure", "value", "baseline (same run)", "ratio", "target", "result")
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     lines = [
-        f"Lorebase read benchmark: {engine}, {ws.counts.get('categories', 0):,} categories, "
-        f"{ws.counts.get('articles', 0):,} articles (generated in {ws.seconds:.1f} s); "
-        f"tree body {tree.body_bytes / 1e6:.2f} MB",
+        workspace_heading("Lorebase read benchmark", ws.engine, ws)
+        + f"; tree body {tree.body_bytes / 1e6:.2f} MB",
         "",
-        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
+        *table_lines(RESULT_HEADS, rows),
+        "",
+        f"load phases ({client} client; it shares this machine's cores with the server):",
     ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines += ["", f"load phases ({client} client; it shares this machine's cores with the server):"]
     for phase in [*health[:1], *phases.values(), *health[1:]]:
-        lines.append(
-            f"  {phase.name:<28} {phase.requests:6d} ok {phase.errors:4d} errors "
-            f"in {phase.seconds:4.1f} s  p50 {phase.percentile(0.5):6.1f} ms  "
-            f"p99 {phase.percentile(0.99):6.1f} ms  server CPU {phase.server_cpu:4.2f} cores  "
-            f"client CPU {phase.client_cpu:4.2f} cores"
-        )
-        if phase.first_error:
-            lines.append(f"    first error: {phase.first_error}")
+        lines += phase.summary(28)
     lines.append(
         f"  tree cold samples (ms): first {tree.cold_first_ms:.0f}; "
         + ", ".join(f"{ms:.0f}" for ms in tree.cold_ms)
@@ -616,14 +633,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
-    parser.add_argument("--categories", type=int, default=1000)
-    parser.add_argument("--articles", type=int, default=10000)
-    parser.add_argument("--seed", type=int, default=0)
+    workspace_arguments(parser)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load phase")
     parser.add_argument("--max-requests", type=int, default=50_000, help="cap per load phase")
@@ -644,19 +654,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    with (
-        scratch_database(args.database_url) as url,
-        tempfile.TemporaryDirectory(prefix="lorebase-bench-data-") as data,
-    ):
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        print(f"generating the workspace ({engine})...", file=sys.stderr, flush=True)
-        ws = generate_workspace(
-            url, categories=args.categories, articles=args.articles, seed=args.seed
-        )
-        print(f"  done in {ws.seconds:.1f} s; starting the server...", file=sys.stderr, flush=True)
-        with running_server(url, Path(data), args.launcher) as server:
+    with scratch_workspace(args, "lorebase-bench-data-") as (ws, data):
+        say(f"  done in {ws.seconds:.1f} s; starting the server...")
+        with running_server(ws.database_url, data, args.launcher) as server:
             rss_start = memory_mb(server.pid, "VmRSS")
-            print("measuring the tree...", file=sys.stderr, flush=True)
+            say("measuring the tree...")
             tree = measure_tree(
                 server,
                 ws,
@@ -678,17 +680,15 @@ def main(argv: list[str] | None = None) -> int:
             # /health before and after the two routes: the baseline is their mean, so a
             # drift of the machine during the run shows up instead of skewing one ratio.
             health, phases = [], {}
-            print("load: /health...", file=sys.stderr, flush=True)
+            say("load: /health...")
             health.append(load_phase(server, "GET /health (before)", ["/health"], headers, **load))
             for label, paths in routes.items():
-                print(f"load: {label}...", file=sys.stderr, flush=True)
+                say(f"load: {label}...")
                 phases[label] = load_phase(server, label, paths, headers, **load)
-            print("load: /health...", file=sys.stderr, flush=True)
+            say("load: /health...")
             health.append(load_phase(server, "GET /health (after)", ["/health"], headers, **load))
             rss_peak = memory_mb(server.pid, "VmHWM")
-    print(
-        report(ws, engine, tree, phases, health, rss_start, rss_peak, args.client, args.concurrency)
-    )
+    print(report(ws, tree, phases, health, rss_start, rss_peak, args.client, args.concurrency))
     print(f"\nwall time of the whole run: {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -53,6 +53,7 @@ from bench.exchange import _engine_factory
 from bench.generate import generate_workspace, scratch_database
 from bench.html_site import publish_everything
 from bench.reads import UNLIMITED
+from bench.report import SCRATCH_DATABASE_HELP, engine_name, say, table_lines
 from lorebase.app import create_app
 from lorebase.db.models import Article, ArticleRevision, ArticleTranslation
 from lorebase.exchange.formats import EXPORT_WRITERS
@@ -211,15 +212,12 @@ def report(
         )
         for name, t in timings.items()
     ]
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     agreed = agreement.checked - len(agreement.differing)
     lines = [
         f"Markdown rendering benchmark: {engine}, {len(articles):,} distinct published article "
         f"bodies, {size / 1024:.1f} KB on average",
         "",
-        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
-        *("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows),
+        *table_lines(heads, rows),
         "",
         f"Lorebase / markdown-it-py: {ratio:.1f}x (the issue's figures: ~200 vs 2,500-4,500/s)",
         f"API html_content == HTML export page body: {agreed}/{agreement.checked} articles "
@@ -230,11 +228,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
+    parser.add_argument("--database-url", help=SCRATCH_DATABASE_HELP)
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sample", type=int, default=50, help="articles checked API vs export")
@@ -244,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch_database(args.database_url) as url,
         tempfile.TemporaryDirectory(prefix="lorebase-bench-render-") as temp,
     ):
-        print("generating the articles...", file=sys.stderr, flush=True)
+        say("generating the articles...")
         ws = generate_workspace(
             url, categories=max(1, args.articles // 10), articles=args.articles, seed=args.seed
         )
@@ -265,15 +259,14 @@ def main(argv: list[str] | None = None) -> int:
             for render in renderers.values():
                 for text in warm_up:
                     render(text)
-            print("rendering...", file=sys.stderr, flush=True)
+            say("rendering...")
             timings = measure(renderers, texts, args.rounds)
-            print("API vs HTML export...", file=sys.stderr, flush=True)
+            say("API vs HTML export...")
             sample = random.Random(args.seed).sample(articles, min(args.sample, len(articles)))
             agreement = api_matches_export(
                 url, ws.admin_token, ws.project_id, factory, sample, Path(temp)
             )
-    engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(report(engine, articles, timings, agreement))
+    print(report(engine_name(url), articles, timings, agreement))
     return 0
 
 

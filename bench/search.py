@@ -57,6 +57,7 @@ if __package__ in (None, ""):  # run as `python bench/search.py`
 
 from bench.generate import generate_workspace, scratch_database
 from bench.reads import RawConnection, Server, running_server, server_environment
+from bench.report import engine_name, exit_status, percentile, say, table_lines, verdict
 from lorebase.bootstrap import prepare_database
 from lorebase.db.engine import make_engine, make_session_factory
 from lorebase.db.models import Article, ArticleRevision, ArticleTranslation
@@ -783,11 +784,6 @@ class EngineRun:
         return [o for o in self.outcomes if o.error]
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
 def run_queries(engine: SearchEngine, queries: Sequence[KnownItemQuery]) -> EngineRun:
     run = EngineRun(engine.name)
     for query in queries:
@@ -816,10 +812,6 @@ class Latency:
     categories: int
     generated_s: float
     run: EngineRun
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 def _rate(value: float) -> str:
@@ -862,16 +854,7 @@ def report(engine: str, quality: Quality, latency: Latency) -> str:
                 )
             )
         rows.append(("",) * len(heads))
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if i < 2 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    lines += [line(heads), "  ".join("-" * w for w in widths)]
-    lines += [line(r) for r in rows]
+    lines += table_lines(heads, rows, right_from=2, strip=True)
     lines.append("latency of one query (ms)                  p50      p99  queries")
     for run, where in (
         (ours, "the route, quality corpus"),
@@ -903,7 +886,7 @@ def report(engine: str, quality: Quality, latency: Latency) -> str:
         (
             f"overall MRR@10 >= {MRR_TARGET:.2f}",
             _rate(overall.mrr_10),
-            _verdict(overall.mrr_10 >= MRR_TARGET),
+            verdict(overall.mrr_10 >= MRR_TARGET),
         )
     )
     for kind in KINDS:
@@ -915,14 +898,14 @@ def report(engine: str, quality: Quality, latency: Latency) -> str:
             (
                 f"MRR@10 >= tantivy's: {kind}",
                 f"{_rate(mine.mrr_10)} vs {_rate(theirs.mrr_10)}",
-                _verdict(mine.mrr_10 >= theirs.mrr_10),
+                verdict(mine.mrr_10 >= theirs.mrr_10),
             )
         )
     checks.append(
         (
             f"zero-result rate < {ZERO_RESULT_TARGET:.0%}",
             f"{overall.zero:.1%}",
-            _verdict(overall.zero < ZERO_RESULT_TARGET),
+            verdict(overall.zero < ZERO_RESULT_TARGET),
         )
     )
     for kind in RECALL_KINDS:
@@ -934,7 +917,7 @@ def report(engine: str, quality: Quality, latency: Latency) -> str:
             (
                 f"success@10 >= {RECALL_TARGET:.2f}: {kind}",
                 _rate(mine.success_10),
-                _verdict(mine.success_10 >= RECALL_TARGET),
+                verdict(mine.success_10 >= RECALL_TARGET),
             )
         )
     target_ms = P50_TARGET_MS[engine]
@@ -942,15 +925,10 @@ def report(engine: str, quality: Quality, latency: Latency) -> str:
         (
             f"latency p50 at {latency.articles:,} articles <= {target_ms:g} ms ({engine})",
             f"{p50:.1f} ms",
-            _verdict(p50 <= target_ms),
+            verdict(p50 <= target_ms),
         )
     )
-    width = max(len(c[0]) for c in checks)
-    value_width = max(len(c[1]) for c in checks)
-    lines += ["", f"{'target':<{width}}  {'value':<{value_width}}  result"]
-    lines += [
-        f"{name:<{width}}  {value:<{value_width}}  {verdict}" for name, value, verdict in checks
-    ]
+    lines += ["", *table_lines(("target", "value", "result"), checks, rule=False, strip=True)]
     return "\n".join(lines)
 
 
@@ -967,10 +945,6 @@ def dump_queries(path: Path, queries: Sequence[KnownItemQuery]) -> None:
 
 
 # --- main ---------------------------------------------------------------------------------------
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -994,14 +968,14 @@ def measure_quality(
     """The same queries through the route and both baselines built on the same articles."""
     if not queries:
         raise RuntimeError(f"no known-item query could be made from {description.description}")
-    _say("building the baselines...")
+    say("building the baselines...")
     tantivy_engine = TantivyBaseline(corpus.articles)
     bm25s_engine = Bm25sBaseline(corpus.articles)
     route = LorebaseRoute(server, token, workspace_id)
     try:
         for text in warmup_queries(corpus):
             route.search(text)
-        _say(f"sending {len(queries):,} queries to the route and both baselines...")
+        say(f"sending {len(queries):,} queries to the route and both baselines...")
         runs = [run_queries(engine, queries) for engine in (route, tantivy_engine, bm25s_engine)]
     finally:
         route.close()
@@ -1019,7 +993,7 @@ def measure_latency(
     try:
         for text in warmup_queries(corpus):
             route.search(text)
-        _say(f"latency: {len(queries):,} queries through the route...")
+        say(f"latency: {len(queries):,} queries through the route...")
         return run_queries(route, queries)
     finally:
         route.close()
@@ -1031,10 +1005,10 @@ def fixture_quality(args: argparse.Namespace) -> Quality:
         scratch_database(args.database_url) as url,
         tempfile.TemporaryDirectory(prefix="lorebase-bench-search-") as data,
     ):
-        _say(f"importing {args.fixture.name} ({engine_name(url)})...")
+        say(f"importing {args.fixture.name} ({engine_name(url)})...")
         imported = import_fixture(url, Path(data), args.fixture)
         articles = published_articles(url, imported.workspace_id)
-        _say(f"  {len(articles):,} published articles in {imported.seconds:.1f} s")
+        say(f"  {len(articles):,} published articles in {imported.seconds:.1f} s")
         kept = len(imported.archive_ids & {a.id for a in articles})
         description = Corpus(
             f"{args.fixture.name} (imported by `lorebase import --publish` in "
@@ -1049,10 +1023,6 @@ def fixture_quality(args: argparse.Namespace) -> Quality:
             return measure_quality(
                 server, imported.admin_token, imported.workspace_id, corpus, description, queries
             )
-
-
-def engine_name(database_url: str) -> str:
-    return "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1080,11 +1050,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.corpus == "fixture" and not args.fixture.exists():
         parser.error(f"--corpus fixture: no file at {args.fixture}")
-    try:
-        return run(args)
-    except RuntimeError as error:
-        print(f"the search benchmark measured nothing: {error}", file=sys.stderr)
-        return 1
+    return exit_status("search", lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -1097,7 +1063,7 @@ def run(args: argparse.Namespace) -> int:
         tempfile.TemporaryDirectory(prefix="lorebase-bench-search-") as data,
     ):
         engine = engine_name(url)
-        _say(
+        say(
             f"generating {args.latency_categories:,} categories and {args.latency_articles:,} "
             f"articles ({engine})..."
         )
@@ -1107,7 +1073,7 @@ def run(args: argparse.Namespace) -> int:
             articles=args.latency_articles,
             seed=args.seed,
         )
-        _say(f"  done in {ws.seconds:.1f} s")
+        say(f"  done in {ws.seconds:.1f} s")
         corpus = CorpusIndex(published_articles(url, ws.workspace_id))
         with running_server(url, Path(data), "cli") as server:
             if quality is None:

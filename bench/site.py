@@ -30,38 +30,44 @@ not gate. When a phase measured nothing (no request answered 200, a page missing
 from __future__ import annotations
 
 import argparse
-import gzip
 import re
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 if __package__ in (None, ""):  # run as `python bench/site.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import GeneratedWorkspace, generate_workspace, scratch_database
+from bench.generate import GeneratedWorkspace, scratch_workspace
 from bench.reads import (
     Phase,
     RawConnection,
     Server,
-    _request_bytes,
     load_phase,
     memory_mb,
+    path_of,
+    request_bytes,
     running_server,
 )
-from bench.search import (
-    CorpusIndex,
-    known_item_queries,
+from bench.report import (
+    GZIP_LEVEL,
+    RESULT_HEADS,
+    GzipSizes,
+    exit_status,
+    gzip_size,
     percentile,
-    published_articles,
-    warmup_queries,
+    say,
+    table_lines,
+    verdict,
+    workspace_arguments,
+    workspace_heading,
 )
+from bench.search import CorpusIndex, known_item_queries, published_articles, warmup_queries
 from lorebase.web.reader import PAGES_KEPT
 
 UNCACHED_TARGET = 0.4
@@ -71,18 +77,8 @@ SITEMAP_TARGET_S = 1.0
 RSS_TARGET_MB = 300.0
 WEIGHT_TARGET_KB = 60.0
 ASSETS = ("/_lorebase/assets/site.css", "/_lorebase/assets/site.js", "/_lorebase/assets/theme.js")
-GZIP_LEVEL = 6  # nginx's and most CDNs' default
 _LOC = re.compile(r"<loc>([^<]+)</loc>")
 _ASSET_LINK = re.compile(r'(?:href|src)="([^"]*/_lorebase/assets/[^"?#]+)')
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class Client:
@@ -93,7 +89,7 @@ class Client:
         self.connection = RawConnection(server)
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[float, bytes]:
-        ms, status, body = self.connection.get(_request_bytes(self.server, path, headers or {}))
+        ms, status, body = self.connection.get(request_bytes(self.server, path, headers or {}))
         if status != 200:
             raise RuntimeError(f"GET {path}: HTTP {status}: {body[:300]!r}")
         return ms, body
@@ -147,11 +143,11 @@ def measure_sitemap(
         locations = _LOC.findall(index.decode())
         if not locations:
             raise RuntimeError(f"/sitemap.xml lists no sitemap: {index[:300]!r}")
-        index_path, language_path = "/sitemap.xml", _path(locations[0])
+        index_path, language_path = "/sitemap.xml", path_of(locations[0])
         language_ms, body = client.get(language_path)
         uncached.append((index_ms, language_ms))
     cached = [(client.get(index_path)[0], client.get(language_path)[0]) for _ in range(cached_runs)]
-    urls = [_path(u) for u in _LOC.findall(body.decode())]
+    urls = [path_of(u) for u in _LOC.findall(body.decode())]
     # Articles of the default language: `<base>/docs/<slug>` (categories are
     # `/docs/<lang>/category/<slug>`).
     articles = [u for u in urls if re.fullmatch(r".*/docs/[^/]+", u)]
@@ -161,27 +157,18 @@ def measure_sitemap(
 
 
 @dataclass
-class Weight:
+class Weight(GzipSizes):
     page: str
-    parts: list[tuple[str, int, int]]  # (what, bytes, gzip bytes)
-
-    @property
-    def gzip_kb(self) -> float:
-        return sum(g for _, _, g in self.parts) / 1024
-
-    @property
-    def raw_kb(self) -> float:
-        return sum(r for _, r, _ in self.parts) / 1024
 
 
 def measure_weight(client: Client, page: str) -> Weight:
     _, html = client.get(page)
     linked = sorted(set(_ASSET_LINK.findall(html.decode())))
-    parts = [("article HTML", len(html), len(gzip.compress(html, GZIP_LEVEL)))]
-    for asset in dict.fromkeys([*ASSETS, *(_path(a) for a in linked)]):
+    parts = [("article HTML", len(html), gzip_size(html))]
+    for asset in dict.fromkeys([*ASSETS, *(path_of(a) for a in linked)]):
         _, body = client.get(asset)
-        parts.append((asset.rsplit("/", 1)[-1], len(body), len(gzip.compress(body, GZIP_LEVEL))))
-    return Weight(page, parts)
+        parts.append((asset.rsplit("/", 1)[-1], len(body), gzip_size(body)))
+    return Weight(files=parts, page=page)
 
 
 @dataclass
@@ -192,10 +179,8 @@ class SearchRun:
     kinds: dict[str, int]
 
 
-def measure_search(
-    server: Server, ws: GeneratedWorkspace, database_url: str, count: int, seed: int
-) -> SearchRun:
-    corpus = CorpusIndex(published_articles(database_url, ws.workspace_id))
+def measure_search(server: Server, ws: GeneratedWorkspace, count: int, seed: int) -> SearchRun:
+    corpus = CorpusIndex(published_articles(ws.database_url, ws.workspace_id))
     per_kind = max(1, -(-count // 6))
     queries = known_item_queries(corpus, per_kind, seed, single_answer=False)[:count]
     if not queries:
@@ -232,13 +217,8 @@ def measure_search(
 # --- report -------------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def report(
     ws: GeneratedWorkspace,
-    engine: str,
     concurrency: int,
     first_page_ms: float,
     sitemap: Sitemap,
@@ -264,7 +244,7 @@ def report(
                 f"/health {health_rate:,.0f} req/s",
                 f"{ratio:.2f}x",
                 f">= {target:g}x",
-                _verdict(ratio >= target and phase.errors == 0),
+                verdict(ratio >= target and phase.errors == 0),
             )
         )
     p95 = percentile(search.page_ms, 0.95)
@@ -276,7 +256,7 @@ def report(
             f"v2 search route p95 {route_p95:.1f} ms",
             f"{p95 / route_p95:.2f}x" if route_p95 else "",
             f"<= {SEARCH_P95_TARGET_MS:g} ms",
-            _verdict(p95 <= SEARCH_P95_TARGET_MS),
+            verdict(p95 <= SEARCH_P95_TARGET_MS),
         )
     )
     uncached_s = Sitemap.total(sitemap.uncached_ms) / 1000
@@ -289,7 +269,7 @@ def report(
             f"cached {cached_s * 1000:.1f} ms",
             f"{uncached_s / cached_s:.0f}x" if cached_s else "",
             f"<= {SITEMAP_TARGET_S:g} s",
-            _verdict(uncached_s <= SITEMAP_TARGET_S),
+            verdict(uncached_s <= SITEMAP_TARGET_S),
         )
     )
     rss_start, rss_end, rss_peak = rss
@@ -300,40 +280,24 @@ def report(
             f"at start {rss_start:.1f} MB, peak {rss_peak:.1f} MB",
             "",
             f"< {RSS_TARGET_MB:g} MB",
-            _verdict(rss_end < RSS_TARGET_MB),
+            verdict(rss_end < RSS_TARGET_MB),
         )
     )
     rows.append(
-        (
-            f"page weight, gzip -{GZIP_LEVEL} (HTML + {len(weight.parts) - 1} assets)",
-            f"{weight.gzip_kb:.1f} KB",
-            f"uncompressed {weight.raw_kb:.1f} KB",
-            f"{weight.gzip_kb / weight.raw_kb:.2f}x" if weight.raw_kb else "",
-            f"<= {WEIGHT_TARGET_KB:g} KB",
-            _verdict(weight.gzip_kb <= WEIGHT_TARGET_KB),
+        weight.row(
+            f"page weight, gzip -{GZIP_LEVEL} (HTML + {len(weight.files) - 1} assets)",
+            WEIGHT_TARGET_KB,
         )
     )
-    heads = ("measure", "value", "baseline (same run)", "ratio", "target", "result")
-    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
     lines = [
-        f"Lorebase reader-site benchmark: {engine}, {ws.counts.get('categories', 0):,} "
-        f"categories, {ws.counts.get('articles', 0):,} articles (generated in "
-        f"{ws.seconds:.1f} s)",
+        workspace_heading("Lorebase reader-site benchmark", ws.engine, ws),
         "",
-        "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
+        *table_lines(RESULT_HEADS, rows),
+        "",
+        "load phases (raw keep-alive client; it shares this machine's cores):",
     ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines += ["", "load phases (raw keep-alive client; it shares this machine's cores):"]
     for phase in [health[0], uncached, cached, *health[1:]]:
-        lines.append(
-            f"  {phase.name:<30} {phase.requests:6d} ok {phase.errors:4d} errors "
-            f"in {phase.seconds:4.1f} s  p50 {phase.percentile(0.5):6.1f} ms  "
-            f"p99 {phase.percentile(0.99):6.1f} ms  server CPU {phase.server_cpu:4.2f} cores  "
-            f"client CPU {phase.client_cpu:4.2f} cores"
-        )
-        if phase.first_error:
-            lines.append(f"    first error: {phase.first_error}")
+        lines += phase.summary(30)
     if distinct <= PAGES_KEPT:
         lines.append(
             f"  note: {distinct:,} distinct articles fit the page cache ({PAGES_KEPT:,}): only "
@@ -360,11 +324,8 @@ def report(
         f"{sitemap.body_bytes / 1e6:.2f} MB"
     )
     lines.append(
-        f"page weight of {weight.page}: "
-        + ", ".join(
-            f"{what} {raw / 1024:.1f} -> {gz / 1024:.1f} KB" for what, raw, gz in weight.parts
-        )
-        + " (the server itself sends them uncompressed)"
+        f"page weight of {weight.page}: {weight.listing()} "
+        "(the server itself sends them uncompressed)"
     )
     lines.append(
         f"first reader page after the server started (workspace build): {first_page_ms:.0f} ms"
@@ -377,14 +338,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server URL (a scratch database is created there and dropped); "
-        "default: SQLite in a temp directory",
-    )
-    parser.add_argument("--categories", type=int, default=1000)
-    parser.add_argument("--articles", type=int, default=10000)
-    parser.add_argument("--seed", type=int, default=0)
+    workspace_arguments(parser)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load phase")
     parser.add_argument("--max-requests", type=int, default=100_000, help="cap per load phase")
@@ -399,38 +353,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.articles, args.categories, args.seconds = 200, 20, 1.0
         args.concurrency, args.queries, args.sitemap_runs = 4, 30, 1
-    try:
-        return run(args)
-    except RuntimeError as error:
-        print(f"the reader-site benchmark measured nothing: {error}", file=sys.stderr)
-        return 1
+    return exit_status("reader-site", lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    with (
-        scratch_database(args.database_url) as url,
-        tempfile.TemporaryDirectory(prefix="lorebase-bench-site-") as data,
-    ):
-        engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        _say(f"generating the workspace ({engine})...")
-        ws = generate_workspace(
-            url, categories=args.categories, articles=args.articles, seed=args.seed
-        )
-        _say(f"  done in {ws.seconds:.1f} s; starting the server...")
-        with running_server(url, Path(data), "cli") as server:
+    with scratch_workspace(args, "lorebase-bench-site-") as (ws, data):
+        say(f"  done in {ws.seconds:.1f} s; starting the server...")
+        with running_server(ws.database_url, data, "cli") as server:
             rss_start = memory_mb(server.pid, "VmRSS")
             client = Client(server)
             try:
                 first_page_ms, _ = client.get("/")
-                _say("sitemaps...")
+                say("sitemaps...")
                 sitemap = measure_sitemap(server, ws, client, args.sitemap_runs, 10)
                 articles = sitemap.article_paths
                 weight = measure_weight(client, articles[0])
             finally:
                 client.close()
-            _say(f"search page: {args.queries} queries...")
-            search = measure_search(server, ws, url, args.queries, args.seed)
+            say(f"search page: {args.queries} queries...")
+            search = measure_search(server, ws, args.queries, args.seed)
             load = {
                 "client": "raw",
                 "concurrency": args.concurrency,
@@ -441,18 +383,17 @@ def run(args: argparse.Namespace) -> int:
             # Every request another article; no warm-up (it would put the first articles of
             # the cycle in the cache before the window opens). articles[0] was fetched for
             # the page weight: left out.
-            _say(f"load: uncached article pages ({len(articles) - 1:,} articles)...")
+            say(f"load: uncached article pages ({len(articles) - 1:,} articles)...")
             uncached = load_phase(
                 server, "article pages, uncached", articles[1:], {}, warmup=0, **load
             )
-            _say("load: one cached article page...")
+            say("load: one cached article page...")
             cached = load_phase(server, "article page, cached", articles[1:2], {}, **load)
             health.append(load_phase(server, "GET /health (after)", ["/health"], {}, **load))
             rss = (rss_start, memory_mb(server.pid, "VmRSS"), memory_mb(server.pid, "VmHWM"))
     print(
         report(
             ws,
-            engine,
             args.concurrency,
             first_page_ms,
             sitemap,

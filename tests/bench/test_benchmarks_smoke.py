@@ -40,15 +40,6 @@ class Database:
 
 
 @pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest) -> Database:
-    """A benchmark's --database-url: none (SQLite in a temp directory of its own), or the test
-    database's server, on which the benchmark creates and drops a scratch database."""
-    if request.param == "sqlite":
-        return Database("SQLite", [])
-    return Database("PostgreSQL", ["--database-url", PG_URL])
-
-
-@pytest.fixture(params=BACKENDS)
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'lorebase.sqlite3'}"

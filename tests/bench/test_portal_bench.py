@@ -10,8 +10,6 @@ import re
 import pytest
 
 from tests.bench.test_benchmarks_smoke import (
-    BACKENDS,
-    PG_URL,
     RUN_TIMEOUT_S,
     Database,
     figure,
@@ -24,17 +22,10 @@ pytestmark = pytest.mark.timeout(RUN_TIMEOUT_S + 30)
 SCREENS = ("tree", "editor", "Drive", "variables", "snippets", "glossary")
 
 
-@pytest.fixture(params=BACKENDS)
-def portal_database(request: pytest.FixtureRequest) -> Database:
-    if request.param == "sqlite":
-        return Database("SQLite", [])
-    return Database("PostgreSQL", ["--database-url", PG_URL])
-
-
 def test_portal_measures_the_preview_the_tree_screen_and_the_scripts_of_every_screen(
-    portal_database: Database,
+    database: Database,
 ) -> None:
-    output = run_on(portal_database, "portal", "--smoke")
+    output = run_on(database, "portal", "--smoke")
 
     assert (
         figure(output, r"^Lorebase authoring-portal benchmark: \w+, [\d,]+ categories, ([\d,]+)")

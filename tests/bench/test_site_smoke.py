@@ -9,8 +9,6 @@ import re
 import pytest
 
 from tests.bench.test_benchmarks_smoke import (
-    BACKENDS,
-    PG_URL,
     RUN_TIMEOUT_S,
     Database,
     figure,
@@ -22,17 +20,10 @@ from tests.bench.test_benchmarks_smoke import (
 pytestmark = pytest.mark.timeout(RUN_TIMEOUT_S + 30)
 
 
-@pytest.fixture(params=BACKENDS)
-def site_database(request: pytest.FixtureRequest) -> Database:
-    if request.param == "sqlite":
-        return Database("SQLite", [])
-    return Database("PostgreSQL", ["--database-url", PG_URL])
-
-
 def test_site_measures_every_figure_of_the_reader_site_with_no_request_refused(
-    site_database: Database,
+    database: Database,
 ) -> None:
-    output = run_on(site_database, "site", "--smoke")
+    output = run_on(database, "site", "--smoke")
 
     assert (
         figure(output, r"^Lorebase reader-site benchmark: \w+, [\d,]+ categories, ([\d,]+)") == 200
