@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,12 +13,11 @@ from sqlalchemy.orm import Session
 from lorebase.auth import accounts
 from lorebase.auth.roles import Permission, Role
 from lorebase.auth.sessions import SignedIn
-from lorebase.db.engine import transaction
 from lorebase.db.models import User
 from lorebase.kb import workspaces
 from lorebase.kb.errors import Forbidden, Invalid, KbError
 from lorebase.web.pages import redirect
-from lorebase.web.portal.desk import portal_page
+from lorebase.web.portal.desk import portal_page, reading, writing
 from lorebase.web.visitor import (
     BROWSER_GUARDS,
     BrowserError,
@@ -65,8 +65,7 @@ def _team_page(
     link: ShownLink | None = None,
     typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    reader = runtime_of(request).read_session_factory()
-    try:
+    with reading(request) as reader:
         people = [
             Person(
                 user.id,
@@ -77,8 +76,6 @@ def _team_page(
             )
             for user in workspaces.users(reader, me.project_id)
         ]
-    finally:
-        reader.close()
     return portal_page(
         request,
         visitor,
@@ -108,6 +105,12 @@ def _member(session: Session, me: SignedIn, user_id: str) -> User:
     return user
 
 
+def _shown_link(request: Request, email: str, raw: str) -> ShownLink:
+    """A one-time sign-in link just issued, to show once on the answer to the form."""
+    url = accounts.sign_in_link_url(runtime_of(request).settings.public_base_url, raw)
+    return ShownLink(email, url, int(accounts.LINK_LIFETIME.total_seconds() // 3600))
+
+
 EMAIL_MAX = 254
 
 
@@ -133,11 +136,10 @@ def add_member(
     role: str = Form("editor"),
 ) -> Response:
     """A new team account; it signs in first through a one-time link shown here once."""
-    runtime = runtime_of(request)
     try:
         wanted = Role.from_name(role)
         address, first = _check_new_member(email, name, wanted, me)
-        with transaction(runtime.session_factory) as session:
+        with writing(request) as session:
             user = workspaces.create_user(
                 session,
                 me.project_id,
@@ -152,29 +154,55 @@ def add_member(
         return _team_page(
             request, visitor, me, status=400, problem=message, typed={"email": email, "name": name}
         )
-    url = accounts.sign_in_link_url(runtime.settings.public_base_url, raw)
-    hours = int(accounts.LINK_LIFETIME.total_seconds() // 3600)
     return _team_page(
-        request, visitor, me, notice=DONE["added"], link=ShownLink(address, url, hours)
+        request, visitor, me, notice=DONE["added"], link=_shown_link(request, address, raw)
     )
 
 
+@dataclass(frozen=True)
+class MemberChange:
+    """A form posted about one team account: who sent it, and whose account."""
+
+    request: Request
+    visitor: Visitor
+    me: SignedIn
+    user_id: str
+
+    def refused(self, problem: str) -> HTMLResponse:
+        return _team_page(self.request, self.visitor, self.me, status=400, problem=problem)
+
+    def run(self, done: str, change: Callable[[Session, User], object]) -> Response:
+        """Run `change(session, account)` in one transaction; back to the team page with a
+        notice, or to it with why not."""
+        try:
+            with writing(self.request) as session:
+                change(session, _member(session, self.me, self.user_id))
+        except KbError as error:
+            return self.refused(error.message)
+        return redirect(self.visitor, f"/portal/team?done={done}")
+
+
+def _member_change(
+    request: Request, visitor: VisitorDep, me: TeamManager, user_id: str
+) -> MemberChange:
+    return MemberChange(request, visitor, me, user_id)
+
+
+Changing = Annotated[MemberChange, Depends(_member_change)]
+
+
 @router.post("/portal/team/{user_id}/role")
-def change_role(
-    request: Request, visitor: VisitorDep, me: TeamManager, user_id: str, role: str = Form("")
-) -> Response:
+def change_role(it: Changing, role: str = Form("")) -> Response:
     try:
         wanted = Role.from_name(role)
     except ValueError as error:
-        return _team_page(request, visitor, me, status=400, problem=str(error))
-    try:
-        with transaction(runtime_of(request).session_factory) as session:
-            accounts.change_role(
-                session, me.role, me.user_id, _member(session, me, user_id), wanted
-            )
-    except KbError as error:
-        return _team_page(request, visitor, me, status=400, problem=error.message)
-    return redirect(visitor, "/portal/team?done=role")
+        return it.refused(str(error))
+    return it.run(
+        "role",
+        lambda session, user: accounts.change_role(
+            session, it.me.role, it.me.user_id, user, wanted
+        ),
+    )
 
 
 ACCOUNT_SWITCHES = {"disable": accounts.disable_account, "enable": accounts.enable_account}
@@ -182,34 +210,27 @@ ACCOUNT_SWITCHES = {"disable": accounts.disable_account, "enable": accounts.enab
 
 @router.post("/portal/team/{user_id}/disable")
 @router.post("/portal/team/{user_id}/enable")
-def switch_account(
-    request: Request, visitor: VisitorDep, me: TeamManager, user_id: str
-) -> Response:
-    action = request.url.path.rsplit("/", 1)[-1]
-    try:
-        with transaction(runtime_of(request).session_factory) as session:
-            ACCOUNT_SWITCHES[action](session, me.role, me.user_id, _member(session, me, user_id))
-    except KbError as error:
-        return _team_page(request, visitor, me, status=400, problem=error.message)
-    return redirect(visitor, f"/portal/team?done={action}d")
+def switch_account(it: Changing) -> Response:
+    action = it.request.url.path.rsplit("/", 1)[-1]
+    return it.run(
+        f"{action}d",
+        lambda session, user: ACCOUNT_SWITCHES[action](session, it.me.role, it.me.user_id, user),
+    )
 
 
 @router.post("/portal/team/{user_id}/signin-link")
-def sign_in_link(request: Request, visitor: VisitorDep, me: TeamManager, user_id: str) -> Response:
-    runtime = runtime_of(request)
+def sign_in_link(it: Changing) -> Response:
     try:
-        with transaction(runtime.session_factory) as session:
-            user = _member(session, me, user_id)
-            if user.id == me.user_id:
+        with writing(it.request) as session:
+            user = _member(session, it.me, it.user_id)
+            if user.id == it.me.user_id:
                 raise Invalid("Use your account page to change your own password.")
-            if user.role == Role.OWNER and me.role != Role.OWNER:
+            if user.role == Role.OWNER and it.me.role != Role.OWNER:
                 raise Forbidden("Only an owner can make a sign-in link for an owner.")
             if user.disabled_at is not None:
                 raise Invalid("Enable the account first.")
             raw = accounts.issue_sign_in_link(session, user)
             email = user.email
     except KbError as error:
-        return _team_page(request, visitor, me, status=400, problem=error.message)
-    url = accounts.sign_in_link_url(runtime.settings.public_base_url, raw)
-    hours = int(accounts.LINK_LIFETIME.total_seconds() // 3600)
-    return _team_page(request, visitor, me, link=ShownLink(email, url, hours))
+        return it.refused(error.message)
+    return _team_page(it.request, it.visitor, it.me, link=_shown_link(it.request, email, raw))

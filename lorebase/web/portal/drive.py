@@ -5,6 +5,7 @@ created, renamed and deleted, files moved and deleted."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -166,6 +167,15 @@ def drive_query(folder: str = "", q: str = "", page: int = 1, done: str = "") ->
     return "?" + urlencode(kept) if kept else ""
 
 
+def _back(visitor: Visitor, folder: str, done: str) -> Response:
+    """Back to the Drive at `folder`, with the notice for what was `done`."""
+    return redirect(visitor, f"/portal/drive{drive_query(folder=folder, done=done)}")
+
+
+def _gone(what: str = NO_FOLDER) -> BrowserError:
+    return BrowserError(404, what, GONE, back=("/portal/drive", "Drive"))
+
+
 # --- the page ----------------------------------------------------------------------------
 
 
@@ -188,7 +198,7 @@ def _drive_page(
         roots = kb.folder_tree(session, me.project_id)
         current = _find(roots, folder) if folder else None
         if folder and current is None:
-            raise BrowserError(404, NO_FOLDER, GONE, back=("/portal/drive", "Drive"))
+            raise _gone()
         offset = page_number - 1
         if keyword or current is None:
             search = kb.FileSearch(keyword=keyword or None, page_no=offset, take=PAGE_SIZE)
@@ -358,13 +368,13 @@ async def upload_files(request: Request, visitor: VisitorDep, me: Writer) -> Res
         uploads, folder_id = await _upload_form(request)
         await run_in_threadpool(store_uploads, request, me, uploads, folder_id)
     except NotFound:
-        raise BrowserError(404, NO_FOLDER, GONE, back=("/portal/drive", "Drive")) from None
+        raise _gone() from None
     except KbError as error:
         refused = partial(
             _drive_page, folder=folder_id, status=400, problem=error.message, field="upload"
         )
         return await run_in_threadpool(refused, request, visitor, me)
-    return redirect(visitor, f"/portal/drive{drive_query(folder=folder_id, done='uploaded')}")
+    return _back(visitor, folder_id, "uploaded")
 
 
 def _json(body: dict[str, str], status: int = 200) -> Response:
@@ -396,70 +406,83 @@ async def paste_upload(request: Request, me: Writer) -> Response:
     )
 
 
-# --- folders ------------------------------------------------------------------------------
+# --- folders and files ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriveChange:
+    """A form posted to change a folder or a file in the Drive: who sent it."""
+
+    request: Request
+    visitor: Visitor
+    me: SignedIn
+
+    def run(
+        self,
+        done: str,
+        change: Callable[[Session], str],
+        *,
+        folder: str = "",
+        field: str = "",
+        typed: str = "",
+    ) -> Response:
+        """Run `change(session)` in one transaction; back to the Drive at the folder it
+        answers, or to the Drive at `folder` with why not (next to `field`, `typed` kept)."""
+        try:
+            with writing(self.request) as session:
+                shown = change(session)
+        except NotFound as error:
+            raise _gone(NO_FILE if error.message == kb.FILE_NOT_FOUND else NO_FOLDER) from None
+        except KbError as error:
+            return _drive_page(
+                self.request,
+                self.visitor,
+                self.me,
+                folder=folder,
+                status=400,
+                problem=error.message,
+                field=field,
+                typed=typed,
+            )
+        return _back(self.visitor, shown, done)
+
+
+def _drive_change(request: Request, visitor: VisitorDep, me: Writer) -> DriveChange:
+    return DriveChange(request, visitor, me)
+
+
+Changing = Annotated[DriveChange, Depends(_drive_change)]
 
 
 @router.post("/portal/drive/folders")
 def create_folder(
-    request: Request,
-    visitor: VisitorDep,
-    me: Writer,
+    it: Changing,
     name: Annotated[str, Form()] = "",
     parent: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with writing(request) as session:
-            made = kb.create_folder(
-                session,
-                me.project_id,
-                title=name,
-                parent_id=parent[:64] or None,
-                user_id=me.user_id,
-                order=None,
-            )
-            target = f"/portal/drive{drive_query(folder=made.id, done='folder-created')}"
-    except NotFound:
-        raise BrowserError(404, NO_FOLDER, GONE, back=("/portal/drive", "Drive")) from None
-    except KbError as error:
-        return _drive_page(
-            request,
-            visitor,
-            me,
-            folder=parent[:64],
-            status=400,
-            problem=error.message,
-            field="new-folder",
-            typed=name,
+    def create(session: Session) -> str:
+        made = kb.create_folder(
+            session,
+            it.me.project_id,
+            title=name,
+            parent_id=parent[:64] or None,
+            user_id=it.me.user_id,
+            order=None,
         )
-    return redirect(visitor, target)
+        return made.id
+
+    return it.run("folder-created", create, folder=parent[:64], field="new-folder", typed=name)
 
 
 @router.post("/portal/drive/folders/{folder_id}/rename")
-def rename_folder(
-    request: Request,
-    visitor: VisitorDep,
-    me: Writer,
-    folder_id: str,
-    name: Annotated[str, Form()] = "",
-) -> Response:
+def rename_folder(it: Changing, folder_id: str, name: Annotated[str, Form()] = "") -> Response:
     folder_id = folder_id[:64]
-    try:
-        with writing(request) as session:
-            kb.update_folder(session, me.project_id, folder_id, name=name)
-    except NotFound:
-        raise BrowserError(404, NO_FOLDER, GONE, back=("/portal/drive", "Drive")) from None
-    except KbError as error:
-        return _drive_page(
-            request,
-            visitor,
-            me,
-            folder=folder_id,
-            status=400,
-            problem=error.message,
-            field="rename",
-            typed=name,
-        )
-    return redirect(visitor, f"/portal/drive{drive_query(folder=folder_id, done='renamed')}")
+
+    def rename(session: Session) -> str:
+        kb.update_folder(session, it.me.project_id, folder_id, name=name)
+        return folder_id
+
+    return it.run("renamed", rename, folder=folder_id, field="rename", typed=name)
 
 
 @router.post("/portal/drive/folders/{folder_id}/delete")
@@ -469,35 +492,21 @@ def delete_folder(request: Request, visitor: VisitorDep, me: Organiser, folder_i
             parent = kb.get_folder(session, me.project_id, folder_id[:64]).parent_id or ""
             keys = kb.delete_folder(session, me.project_id, folder_id[:64])
     except NotFound:
-        raise BrowserError(404, NO_FOLDER, GONE, back=("/portal/drive", "Drive")) from None
+        raise _gone() from None
     kb.discard_blobs(runtime_of(request).blobs, keys)
-    return redirect(visitor, f"/portal/drive{drive_query(folder=parent, done='folder-deleted')}")
-
-
-# --- files --------------------------------------------------------------------------------
+    return _back(visitor, parent, "folder-deleted")
 
 
 @router.post("/portal/drive/files/{file_id}/move")
-def move_file(
-    request: Request,
-    visitor: VisitorDep,
-    me: Writer,
-    file_id: str,
-    folder: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        with writing(request) as session:
-            kb.get_file(session, me.project_id, file_id[:64])
-            if not folder:
-                raise Invalid("Choose the folder to move the file to.")
-            moved = kb.move_file(session, me.project_id, file_id[:64], folder[:64])
-            target = f"/portal/drive{drive_query(folder=moved.folder_id or '', done='moved')}"
-    except NotFound as error:
-        title = NO_FILE if error.message == kb.FILE_NOT_FOUND else NO_FOLDER
-        raise BrowserError(404, title, GONE, back=("/portal/drive", "Drive")) from None
-    except KbError as error:
-        return _drive_page(request, visitor, me, status=400, problem=error.message)
-    return redirect(visitor, target)
+def move_file(it: Changing, file_id: str, folder: Annotated[str, Form()] = "") -> Response:
+    def move(session: Session) -> str:
+        kb.get_file(session, it.me.project_id, file_id[:64])
+        if not folder:
+            raise Invalid("Choose the folder to move the file to.")
+        moved = kb.move_file(session, it.me.project_id, file_id[:64], folder[:64])
+        return moved.folder_id or ""
+
+    return it.run("moved", move)
 
 
 @router.post("/portal/drive/files/{file_id}/delete")
@@ -512,6 +521,6 @@ def delete_file(
         with writing(request) as session:
             _, key = kb.delete_file(session, me.project_id, file_id[:64])
     except NotFound:
-        raise BrowserError(404, NO_FILE, GONE, back=("/portal/drive", "Drive")) from None
+        raise _gone(NO_FILE) from None
     kb.discard_blobs(runtime_of(request).blobs, [key])
-    return redirect(visitor, f"/portal/drive{drive_query(folder=folder[:64], done='file-deleted')}")
+    return _back(visitor, folder[:64], "file-deleted")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -24,13 +25,16 @@ from lorebase.web.pages import redirect
 from lorebase.web.portal.desk import Desk, open_desk, portal_page, reading, writing
 from lorebase.web.portal.diff import side_by_side
 from lorebase.web.portal.tree import CATEGORY_TYPES, flatten
-from lorebase.web.visitor import BROWSER_GUARDS, BrowserError, Requirement, Visitor, VisitorDep
+from lorebase.web.visitor import (
+    BROWSER_GUARDS,
+    BrowserError,
+    Requirement,
+    SignedInDep,
+    Visitor,
+    VisitorDep,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=BROWSER_GUARDS)
-Author = Annotated[SignedIn, Depends(Requirement(Permission.ENTER_PORTAL))]
-Writer = Annotated[SignedIn, Depends(Requirement(Permission.WRITE_DRAFTS))]
-Publisher = Annotated[SignedIn, Depends(Requirement(Permission.PUBLISH))]
-Organiser = Annotated[SignedIn, Depends(Requirement(Permission.ORGANISE))]
 
 # Where each kind's editor lives; its actions hang below.
 PATHS = {
@@ -78,59 +82,145 @@ def _open(session: Session, me: SignedIn, kind: str, item_id: str, lang: str) ->
         raise _missing(error) from None
 
 
-def _editor(
-    request: Request,
-    visitor: Visitor,
-    me: SignedIn,
-    kind: str,
-    item_id: str,
-    lang: str,
-    *,
-    status: int = 200,
-    notice: str = "",
-    problem: str = "",
-    field: str = "",
-    typed: dict[str, str] | None = None,
-) -> HTMLResponse:
-    with reading(request) as session:
-        draft = _open(session, me, kind, item_id, lang)
-        desk = open_desk(session, me.project_id, draft.workspace_id, draft.lang)
-        preview = drafts.preview(
-            session, draft.workspace_id, draft.lang, draft.content_type, draft.content
+@dataclass(frozen=True)
+class EditorRequest:
+    """A request to the editor of one page: who, which page (an article or a category page,
+    as the path says) and which language."""
+
+    request: Request
+    visitor: Visitor
+    me: SignedIn
+    kind: str
+    item_id: str
+    lang: str
+
+    def open(self, session: Session) -> tuple[Draft, Desk]:
+        """The page's draft in this language, and the desk it is written at."""
+        draft = _open(session, self.me, self.kind, self.item_id, self.lang)
+        return draft, open_desk(session, self.me.project_id, draft.workspace_id, draft.lang)
+
+    def screen(
+        self,
+        template: str,
+        draft: Draft,
+        desk: Desk,
+        *,
+        title: str,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        """One of the editor's screens about `draft`, in the portal's frame."""
+        return portal_page(
+            self.request,
+            self.visitor,
+            self.me,
+            template,
+            title=title,
+            section="tree",
+            desk=desk,
+            status=status,
+            draft=draft,
+            path=_path(self.kind, draft.item_id, draft.lang),
+            **context,
         )
-        parents: list[Any] = []
-        if kind == "article":
-            roots = categories.workspace_tree(
-                session, desk.scope, desk.lang, include_articles=False, include_description=False
+
+    def editor(
+        self,
+        *,
+        status: int = 200,
+        notice: str = "",
+        problem: str = "",
+        field: str = "",
+        typed: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        with reading(self.request) as session:
+            draft, desk = self.open(session)
+            preview = drafts.preview(
+                session, draft.workspace_id, draft.lang, draft.content_type, draft.content
             )
-            parents = flatten(roots)
-        languages = _language_status(session, me, kind, draft, desk)
-    return portal_page(
-        request,
-        visitor,
-        me,
-        "portal/editor.html",
-        title=(typed or {}).get("title") or draft.title,
-        section="tree",
-        desk=desk,
-        status=status,
-        draft=draft,
-        kind=kind,
-        path=_path(kind, draft.item_id, draft.lang),
-        preview=preview,
-        parents=parents,
-        languages=languages,
-        types=CATEGORY_TYPES,
-        notice=notice,
-        problem=problem,
-        field=field,
-        typed=typed or {},
-    )
+            parents: list[Any] = []
+            if self.kind == "article":
+                roots = categories.workspace_tree(
+                    session,
+                    desk.scope,
+                    desk.lang,
+                    include_articles=False,
+                    include_description=False,
+                )
+                parents = flatten(roots)
+            languages = _language_status(session, self.kind, draft, desk)
+        return self.screen(
+            "portal/editor.html",
+            draft,
+            desk,
+            title=(typed or {}).get("title") or draft.title,
+            status=status,
+            kind=self.kind,
+            preview=preview,
+            parents=parents,
+            languages=languages,
+            types=CATEGORY_TYPES,
+            notice=notice,
+            problem=problem,
+            field=field,
+            typed=typed or {},
+        )
+
+    def conflict(self, current: Draft, title: str, content: str) -> HTMLResponse:
+        """The author's text beside the version someone else saved meanwhile."""
+        with reading(self.request) as session:
+            desk = open_desk(session, self.me.project_id, current.workspace_id, current.lang)
+        return self.screen(
+            "portal/conflict.html",
+            current,
+            desk,
+            title="Someone else saved this page",
+            status=409,
+            mine_title=title,
+            mine=content,
+            rows=side_by_side(current.content, content),
+        )
+
+    def back(self, draft: Draft, done: str) -> Response:
+        query = f"?ws={draft.workspace_id}&lang={draft.lang}&done={done}"
+        return redirect(self.visitor, _path(self.kind, draft.item_id, draft.lang) + query)
+
+    def run(self, done: str, act: Callable[[Session, Draft], object]) -> Response:
+        """Run `act` on the opened draft in one transaction; back to the editor with a notice,
+        or the editor with why not."""
+        try:
+            with writing(self.request) as session:
+                draft = drafts.open_draft(
+                    session, self.me.project_id, self.kind, self.item_id[:64], self.lang[:20]
+                )
+                act(session, draft)
+        except NotFound as error:
+            raise _missing(error) from None
+        except KbError as error:
+            return self.editor(status=400, problem=error.message)
+        return self.back(draft, done)
 
 
-def _language_status(
-    session: Session, me: SignedIn, kind: str, draft: Draft, desk: Desk
-) -> list[dict[str, Any]]:
+def _editor_request(permission: Permission) -> Callable[..., EditorRequest]:
+    """The dependency that gathers an EditorRequest from a person whose role allows
+    `permission`."""
+    requirement = Requirement(permission)
+
+    def gather(
+        request: Request, visitor: VisitorDep, me: SignedInDep, item_id: str, lang: str
+    ) -> EditorRequest:
+        return EditorRequest(request, visitor, requirement.check(me), _kind(request), item_id, lang)
+
+    return gather
+
+
+Viewing = Annotated[EditorRequest, Depends(_editor_request(Permission.ENTER_PORTAL))]
+Drafting = Annotated[EditorRequest, Depends(_editor_request(Permission.WRITE_DRAFTS))]
+Publishing = Annotated[EditorRequest, Depends(_editor_request(Permission.PUBLISH))]
+Organising = Annotated[EditorRequest, Depends(_editor_request(Permission.ORGANISE))]
+
+
+def _language_status(session: Session, kind: str, draft: Draft, desk: Desk) -> list[dict[str, Any]]:
     """Each language of the workspace: written or not, draft or published."""
     store: Any = article_revisions if kind == "article" else category_revisions
     found = {tr.language_code: tr for tr in store.translations(session, draft.item_id)}
@@ -167,28 +257,14 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
 # --- the editor ---------------------------------------------------------------------------
 
 
-def show_editor(
-    request: Request,
-    visitor: VisitorDep,
-    me: Author,
-    item_id: str,
-    lang: str,
-    done: str = "",
-) -> Response:
-    return _editor(request, visitor, me, _kind(request), item_id, lang, notice=DONE.get(done, ""))
+def show_editor(it: Viewing, done: str = "") -> Response:
+    return it.editor(notice=DONE.get(done, ""))
 
 
-def preview(
-    request: Request,
-    visitor: VisitorDep,
-    me: Writer,
-    item_id: str,
-    lang: str,
-    content: str = Form(""),
-) -> Response:
+def preview(it: Drafting, content: str = Form("")) -> Response:
     """The page as a reader will see it, from the text in the editor (htmx swaps it in)."""
-    with reading(request) as session:
-        draft = _open(session, me, _kind(request), item_id, lang)
+    with reading(it.request) as session:
+        draft = _open(session, it.me, it.kind, it.item_id, it.lang)
         try:
             rendered = drafts.preview(
                 session, draft.workspace_id, draft.lang, draft.content_type, content
@@ -199,11 +275,7 @@ def preview(
 
 
 def save(
-    request: Request,
-    visitor: VisitorDep,
-    me: Writer,
-    item_id: str,
-    lang: str,
+    it: Drafting,
     title: str = Form(""),
     content: str = Form(""),
     base: str = Form(""),
@@ -211,7 +283,7 @@ def save(
 ) -> Response:
     """Save the draft (a form post, or the editor's autosave asking for JSON); with
     `then=publish`, publish it in the same transaction."""
-    kind = _kind(request)
+    me = it.me
     # Browsers send a textarea's line breaks as CRLF (HTML's form encoding); the API and the
     # Markdown stored from it use LF.
     content = content.replace("\r\n", "\n")
@@ -220,13 +292,13 @@ def save(
         # leave a saved draft behind a 403.
         Requirement(Permission.PUBLISH).check(me)
     try:
-        with writing(request) as session:
+        with writing(it.request) as session:
             draft = drafts.save_draft(
                 session,
                 me.project_id,
-                kind,
-                item_id[:64],
-                lang[:20],
+                it.kind,
+                it.item_id[:64],
+                it.lang[:20],
                 title=title.strip(),
                 content=content,
                 base=base,
@@ -236,38 +308,34 @@ def save(
                 drafts.publish(
                     session,
                     me.project_id,
-                    kind,
+                    it.kind,
                     draft.item_id,
                     draft.lang,
                     version_number=draft.latest_version,
                     user_id=me.user_id,
                 )
-                draft = drafts.open_draft(session, me.project_id, kind, draft.item_id, draft.lang)
+                draft = drafts.open_draft(
+                    session, me.project_id, it.kind, draft.item_id, draft.lang
+                )
     except StaleDraft as stale:
-        if _wants_json(request):
+        if _wants_json(it.request):
             return _json({"error": stale.message, "conflict": True}, 409)
-        return _conflict(request, visitor, me, kind, stale.current, title, content)
+        return it.conflict(stale.current, title, content)
     except NotFound as error:
-        if _wants_json(request):
+        if _wants_json(it.request):
             return _json({"error": error.message}, 404)
         raise _missing(error) from None
     except KbError as error:
-        if _wants_json(request):
+        if _wants_json(it.request):
             return _json({"error": error.message}, 400)
         field = "title" if "Title" in error.message else "content"
-        return _editor(
-            request,
-            visitor,
-            me,
-            kind,
-            item_id,
-            lang,
+        return it.editor(
             status=400,
             problem=error.message,
             field=field,
             typed={"title": title, "content": content},
         )
-    if _wants_json(request):
+    if _wants_json(it.request):
         return _json(
             {
                 "stamp": draft.stamp,
@@ -276,117 +344,34 @@ def save(
                 "saved_at": draft.modified_at.isoformat(),
             }
         )
-    done = "published" if then == "publish" else "saved"
-    return _back(visitor, kind, draft, done)
+    return it.back(draft, "published" if then == "publish" else "saved")
 
 
-def _back(visitor: Visitor, kind: str, draft: Draft, done: str) -> Response:
-    query = f"?ws={draft.workspace_id}&lang={draft.lang}&done={done}"
-    return redirect(visitor, _path(kind, draft.item_id, draft.lang) + query)
-
-
-def _conflict(
-    request: Request,
-    visitor: Visitor,
-    me: SignedIn,
-    kind: str,
-    current: Draft,
-    title: str,
-    content: str,
-) -> HTMLResponse:
-    with reading(request) as session:
-        desk = open_desk(session, me.project_id, current.workspace_id, current.lang)
-    return portal_page(
-        request,
-        visitor,
-        me,
-        "portal/conflict.html",
-        title="Someone else saved this page",
-        section="tree",
-        desk=desk,
-        status=409,
-        draft=current,
-        path=_path(kind, current.item_id, current.lang),
-        mine_title=title,
-        mine=content,
-        rows=side_by_side(current.content, content),
-    )
-
-
-def _action(
-    request: Request,
-    visitor: Visitor,
-    me: SignedIn,
-    item_id: str,
-    lang: str,
-    done: str,
-    act: Callable[[Session, Draft], None],
-) -> Response:
-    """Run `act` on the opened draft in one transaction; back to the editor with a notice,
-    or the editor with why not."""
-    kind = _kind(request)
-    try:
-        with writing(request) as session:
-            draft = drafts.open_draft(session, me.project_id, kind, item_id[:64], lang[:20])
-            act(session, draft)
-    except NotFound as error:
-        raise _missing(error) from None
-    except KbError as error:
-        return _editor(request, visitor, me, kind, item_id, lang, status=400, problem=error.message)
-    return _back(visitor, kind, draft, done)
-
-
-def publish(
-    request: Request,
-    visitor: VisitorDep,
-    me: Publisher,
-    item_id: str,
-    lang: str,
-    version: int = Form(0),
-) -> Response:
-    return _action(
-        request,
-        visitor,
-        me,
-        item_id,
-        lang,
+def publish(it: Publishing, version: int = Form(0)) -> Response:
+    return it.run(
         "published",
         lambda session, draft: drafts.publish(
             session,
-            me.project_id,
+            it.me.project_id,
             draft.kind,
             draft.item_id,
             draft.lang,
             version_number=version or draft.latest_version,
-            user_id=me.user_id,
+            user_id=it.me.user_id,
         ),
     )
 
 
-def unpublish(
-    request: Request, visitor: VisitorDep, me: Publisher, item_id: str, lang: str
-) -> Response:
-    return _action(
-        request,
-        visitor,
-        me,
-        item_id,
-        lang,
+def unpublish(it: Publishing) -> Response:
+    return it.run(
         "unpublished",
         lambda session, draft: drafts.unpublish(
-            session, me.project_id, draft.kind, draft.item_id, draft.lang
+            session, it.me.project_id, draft.kind, draft.item_id, draft.lang
         ),
     )
 
 
-def restore(
-    request: Request,
-    visitor: VisitorDep,
-    me: Writer,
-    item_id: str,
-    lang: str,
-    version: int = Form(0),
-) -> Response:
+def restore(it: Drafting, version: int = Form(0)) -> Response:
     """Fork (the published version, when no `version` is named) or restore a version: a new
     latest draft with its text."""
 
@@ -396,30 +381,25 @@ def restore(
             raise Invalid("Nothing is published yet: there is no published version to fork.")
         drafts.restore(
             session,
-            me.project_id,
+            it.me.project_id,
             draft.kind,
             draft.item_id,
             draft.lang,
             version_number=number,
-            user_id=me.user_id,
+            user_id=it.me.user_id,
         )
 
-    return _action(request, visitor, me, item_id, lang, "restored" if version else "forked", act)
+    return it.run("restored" if version else "forked", act)
 
 
 def settings(
-    request: Request,
-    visitor: VisitorDep,
-    me: Writer,
-    item_id: str,
-    lang: str,
+    it: Drafting,
     slug: str = Form(""),
     description: str = Form(""),
     seo_title: str = Form(""),
     tags: str = Form(""),
 ) -> Response:
     """SEO title, description, slug and tags of this language (as /settings in the API)."""
-    kind = _kind(request)
     changes: dict[str, Any] = {
         "seo_title": seo_title.strip() or None,
         "description": description.strip() or None,
@@ -435,77 +415,59 @@ def settings(
                 raise Invalid(f"The {name} is longer than {limit} characters.")
         if any(len(tag) > 200 for tag in changes["tags"]):
             raise Invalid("A tag is longer than 200 characters.")
-        if kind == "article":
-            articles.update_settings(session, me.project_id, draft.item_id, draft.lang, changes)
+        if it.kind == "article":
+            articles.update_settings(session, it.me.project_id, draft.item_id, draft.lang, changes)
         else:
-            categories.update_settings(session, me.project_id, draft.item_id, draft.lang, changes)
+            categories.update_settings(
+                session, it.me.project_id, draft.item_id, draft.lang, changes
+            )
 
-    return _action(request, visitor, me, item_id, lang, "settings", act)
+    return it.run("settings", act)
 
 
 # --- history ------------------------------------------------------------------------------
 
 
-def history(request: Request, visitor: VisitorDep, me: Author, item_id: str, lang: str) -> Response:
-    kind = _kind(request)
-    with reading(request) as session:
-        draft = _open(session, me, kind, item_id, lang)
-        desk = open_desk(session, me.project_id, draft.workspace_id, draft.lang)
-        lines = drafts.history(session, me.project_id, kind, draft.item_id, draft.lang)
-        names = {user.id: user.email for user in workspaces.users(session, me.project_id)}
-    return portal_page(
-        request,
-        visitor,
-        me,
+def history(it: Viewing) -> Response:
+    with reading(it.request) as session:
+        draft, desk = it.open(session)
+        lines = drafts.history(session, it.me.project_id, it.kind, draft.item_id, draft.lang)
+        names = {user.id: user.email for user in workspaces.users(session, it.me.project_id)}
+    return it.screen(
         "portal/history.html",
+        draft,
+        desk,
         title=f"History of {draft.title}",
-        section="tree",
-        desk=desk,
-        draft=draft,
-        path=_path(kind, draft.item_id, draft.lang),
         lines=lines,
         names=names,
     )
 
 
-def compare(
-    request: Request,
-    visitor: VisitorDep,
-    me: Author,
-    item_id: str,
-    lang: str,
-    left: str = "",
-    right: str = "",
-) -> Response:
+def compare(it: Viewing, left: str = "", right: str = "") -> Response:
     """Two versions side by side (`?left=&right=`, version numbers)."""
-    kind = _kind(request)
     try:
         numbers = int(left), int(right)
     except ValueError:
         raise BrowserError(
             400, "Choose two versions to compare", "Pick them in the history's table."
         ) from None
-    with reading(request) as session:
-        draft = _open(session, me, kind, item_id, lang)
-        desk = open_desk(session, me.project_id, draft.workspace_id, draft.lang)
+    with reading(it.request) as session:
+        draft, desk = it.open(session)
         try:
             texts = [
-                drafts.revision_text(session, me.project_id, kind, draft.item_id, draft.lang, n)
+                drafts.revision_text(
+                    session, it.me.project_id, it.kind, draft.item_id, draft.lang, n
+                )
                 for n in numbers
             ]
         except NotFound as error:
             raise BrowserError(404, "No such version", error.message) from None
     (left_title, left_text), (right_title, right_text) = texts
-    return portal_page(
-        request,
-        visitor,
-        me,
+    return it.screen(
         "portal/compare.html",
+        draft,
+        desk,
         title=f"Version {numbers[0]} and version {numbers[1]}",
-        section="tree",
-        desk=desk,
-        draft=draft,
-        path=_path(kind, draft.item_id, draft.lang),
         numbers=numbers,
         titles=(left_title, right_title),
         rows=side_by_side(f"# {left_title}\n\n{left_text}", f"# {right_title}\n\n{right_text}"),
@@ -515,74 +477,52 @@ def compare(
 # --- translation --------------------------------------------------------------------------
 
 
-def translate(
-    request: Request,
-    visitor: VisitorDep,
-    me: Author,
-    item_id: str,
-    lang: str,
-    source: str = "",
-) -> Response:
+def translate(it: Viewing, source: str = "") -> Response:
     """The target language (`lang`) written beside a source language (default: the
     workspace's default language)."""
-    kind = _kind(request)
-    with reading(request) as session:
-        target = _open(session, me, kind, item_id, lang)
-        desk = open_desk(session, me.project_id, target.workspace_id, target.lang)
-        original = _open(session, me, kind, item_id, source or desk.scope.default_language)
+    with reading(it.request) as session:
+        target, desk = it.open(session)
+        original = _open(session, it.me, it.kind, it.item_id, source or desk.scope.default_language)
         shown = drafts.preview(
             session, original.workspace_id, original.lang, original.content_type, original.content
         )
-        languages = _language_status(session, me, kind, target, desk)
-    return portal_page(
-        request,
-        visitor,
-        me,
+        languages = _language_status(session, it.kind, target, desk)
+    return it.screen(
         "portal/translate.html",
+        target,
+        desk,
         title=f"Translate {original.title}",
-        section="tree",
-        desk=desk,
-        draft=target,
         original=original,
         shown=shown,
         languages=languages,
-        path=_path(kind, target.item_id, target.lang),
-        paths={code: _path(kind, target.item_id, code) for code, _ in desk.languages},
+        paths={code: _path(it.kind, target.item_id, code) for code, _ in desk.languages},
     )
 
 
 # --- article only: move, visibility, delete -----------------------------------------------
 
 
-def visibility(
-    request: Request,
-    visitor: VisitorDep,
-    me: Organiser,
-    item_id: str,
-    lang: str,
-    hidden: str = Form(""),
-) -> Response:
+def visibility(it: Organising, hidden: str = Form("")) -> Response:
     hide = hidden == "true"
+    return it.run(
+        "hidden" if hide else "shown",
+        lambda session, draft: articles.update_article(
+            session, it.me.project_id, draft.item_id, draft.lang, fields={"hidden": hide}
+        ),
+    )
 
-    def act(session: Session, draft: Draft) -> None:
-        articles.update_article(
-            session, me.project_id, draft.item_id, draft.lang, fields={"hidden": hide}
-        )
 
-    return _action(request, visitor, me, item_id, lang, "hidden" if hide else "shown", act)
-
-
-def delete(
-    request: Request, visitor: VisitorDep, me: Organiser, item_id: str, lang: str
-) -> Response:
+def delete(it: Organising) -> Response:
     try:
-        with writing(request) as session:
-            draft = drafts.open_draft(session, me.project_id, "article", item_id[:64], lang[:20])
-            articles.delete_article(session, me.project_id, draft.item_id)
+        with writing(it.request) as session:
+            draft = drafts.open_draft(
+                session, it.me.project_id, "article", it.item_id[:64], it.lang[:20]
+            )
+            articles.delete_article(session, it.me.project_id, draft.item_id)
     except NotFound as error:
         raise _missing(error) from None
     return redirect(
-        visitor, f"/portal?ws={draft.workspace_id}&lang={draft.lang}&done=article-deleted"
+        it.visitor, f"/portal?ws={draft.workspace_id}&lang={draft.lang}&done=article-deleted"
     )
 
 

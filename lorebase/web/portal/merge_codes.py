@@ -110,6 +110,16 @@ class Typed:
     is_html: bool = False
     language: str = ""
 
+    def fields(self, kind: Kind) -> dict[str, Any]:
+        """What the domain takes from the form: the HTML box only for a snippet, the
+        definition only for a glossary term."""
+        fields: dict[str, Any] = {"name": self.name, "value": self.value}
+        if kind.kind == "snippet":
+            fields["is_html"] = self.is_html
+        if kind.kind == "glossary":
+            fields["definition"] = self.definition
+        return fields
+
 
 def _excerpt(text: str, length: int = EXCERPT_CHARS) -> str:
     return text if len(text) <= length else text[:length].rstrip() + "…"
@@ -139,6 +149,26 @@ def _clean(text: str) -> str:
     return text.replace("\0", "")
 
 
+def _typed_entry(
+    name: str = Form(""),
+    value: str = Form(""),
+    definition: str = Form(""),
+    is_html: str = Form(""),
+    language: str = Form(""),
+) -> Typed:
+    """The create or edit form as sent (the edit form has no language)."""
+    return Typed(
+        _clean(name).strip(),
+        _clean(value),
+        _clean(definition),
+        is_html == "true",
+        _clean(language)[:20],
+    )
+
+
+TypedEntry = Annotated[Typed, Depends(_typed_entry)]
+
+
 def _field_of(message: str) -> str:
     """The form field a domain message is about, so it is shown next to that field."""
     if "Name" in message or " named " in message:
@@ -148,6 +178,18 @@ def _field_of(message: str) -> str:
     if "anguage" in message:
         return "language"
     return ""
+
+
+def _problem_shown(refused: KbError | None) -> dict[str, Any]:
+    """Why a form was refused, for the page: next to the field the message is about, or above
+    the form when it is about none (never both)."""
+    message = refused.message if refused else ""
+    field = _field_of(message)
+    return {
+        "problem": "" if field else message,
+        "field_problem": message if field else "",
+        "field": field,
+    }
 
 
 # --- the list and the create form ---------------------------------------------------------
@@ -161,10 +203,8 @@ def _list_page(
     ws: str,
     lang: str,
     *,
-    status: int = 200,
     notice: str = "",
-    problem: str = "",
-    field: str = "",
+    refused: KbError | None = None,
     typed: Typed | None = None,
 ) -> HTMLResponse:
     with reading(request) as session:
@@ -185,16 +225,13 @@ def _list_page(
         title=kind.title,
         section=kind.section,
         desk=desk,
-        status=status,
+        status=400 if refused else 200,
         kind=kind,
         rows=rows,
         elsewhere=sorted(elsewhere.items()),
         notice=notice,
-        # A problem with a field is shown next to that field, not a second time above.
-        problem="" if field else problem,
-        field_problem=problem if field else "",
-        field=field,
         typed=typed or Typed(),
+        **_problem_shown(refused),
     )
 
 
@@ -215,49 +252,22 @@ def _register(kind: Kind) -> None:
         request: Request,
         visitor: VisitorDep,
         me: Keeper,
+        typed: TypedEntry,
         ws: str = Form(""),
         lang: str = Form(""),
-        name: str = Form(""),
-        value: str = Form(""),
-        definition: str = Form(""),
-        is_html: str = Form(""),
-        language: str = Form(""),
     ) -> Response:
-        typed = Typed(
-            _clean(name).strip(),
-            _clean(value),
-            _clean(definition),
-            is_html == "true",
-            _clean(language)[:20],
-        )
         try:
             with writing(request) as session:
                 desk = open_desk(session, me.project_id, ws, lang)
-                fields: dict[str, Any] = {
+                fields = {
+                    **typed.fields(kind),
                     "project_version_id": desk.workspace_id,
-                    "name": typed.name,
-                    "value": typed.value,
                     "language_code": typed.language or None,
                 }
-                if kind.kind == "snippet":
-                    fields["is_html"] = typed.is_html
-                if kind.kind == "glossary":
-                    fields["definition"] = typed.definition
                 entry = kb.create_entry(session, me.project_id, kind.kind, fields)
                 target = f"{kind.path}{desk.query(done='created')}#entry-{entry.id}"
         except KbError as error:
-            return _list_page(
-                request,
-                visitor,
-                me,
-                kind,
-                ws,
-                lang,
-                status=400,
-                problem=error.message,
-                field=_field_of(error.message),
-                typed=typed,
-            )
+            return _list_page(request, visitor, me, kind, ws, lang, refused=error, typed=typed)
         return redirect(visitor, target)
 
     @router.get(f"{kind.path}/{{entry_id}}", name=f"portal_edit_{kind.kind}")
@@ -276,37 +286,21 @@ def _register(kind: Kind) -> None:
         visitor: VisitorDep,
         me: Keeper,
         entry_id: str,
+        typed: TypedEntry,
         lang: str = Form(""),
-        name: str = Form(""),
-        value: str = Form(""),
-        definition: str = Form(""),
-        is_html: str = Form(""),
     ) -> Response:
-        typed = Typed(_clean(name).strip(), _clean(value), _clean(definition), is_html == "true")
-        fields: dict[str, Any] = {"name": typed.name, "value": typed.value}
-        if kind.kind == "snippet":
-            fields["is_html"] = typed.is_html
-        if kind.kind == "glossary":
-            fields["definition"] = typed.definition
         try:
             with writing(request) as session:
-                entry = kb.update_entry(session, me.project_id, kind.kind, entry_id[:64], fields)
+                entry = kb.update_entry(
+                    session, me.project_id, kind.kind, entry_id[:64], typed.fields(kind)
+                )
                 desk = _desk_of(session, me, entry, lang)
                 target = f"{kind.path}{desk.query(done='saved')}#entry-{entry.id}"
         except NotFound:
             raise _gone(kind) from None
         except KbError as error:
             return _entry_page(
-                request,
-                visitor,
-                me,
-                kind,
-                entry_id[:64],
-                lang,
-                status=400,
-                problem=error.message,
-                field=_field_of(error.message),
-                typed=typed,
+                request, visitor, me, kind, entry_id[:64], lang, refused=error, typed=typed
             )
         return redirect(visitor, target)
 
@@ -356,9 +350,7 @@ def _entry_page(
     entry_id: str,
     lang: str,
     *,
-    status: int = 200,
-    problem: str = "",
-    field: str = "",
+    refused: KbError | None = None,
     typed: Typed | None = None,
 ) -> HTMLResponse:
     with reading(request) as session:
@@ -377,13 +369,11 @@ def _entry_page(
         title=f"{kind.one.capitalize()} {row.name}",
         section=kind.section,
         desk=desk,
-        status=status,
+        status=400 if refused else 200,
         kind=kind,
         row=row,
-        problem="" if field else problem,
-        field_problem=problem if field else "",
-        field=field,
         typed=shown,
+        **_problem_shown(refused),
     )
 
 

@@ -49,3 +49,24 @@ def test_an_editor_cannot_add_members(site: Site) -> None:
         follow_redirects=False,
     )
     assert answer.status_code == 403
+
+
+def test_no_sign_in_link_for_oneself_an_owner_a_disabled_or_an_unknown_account(
+    site: Site,
+) -> None:
+    admin = site.signed_in(Role.ADMIN, "admin@example.com")
+    me_id = next(
+        p["user_id"]
+        for p in site.project.get("/v2/Teams").json()["result"]
+        if p["email_id"] == "admin@example.com"
+    )
+    own = admin.post_form(f"/portal/team/{me_id}/signin-link")
+    assert own.status_code == 400 and "your account page" in own.text
+    owner = admin.post_form(f"/portal/team/{site.project.owner_id}/signin-link")
+    assert owner.status_code == 400 and "Only an owner" in owner.text
+    editor = site.add_account("ed@example.com", Role.EDITOR)
+    assert admin.post_form(f"/portal/team/{editor}/disable").status_code == 303
+    disabled = admin.post_form(f"/portal/team/{editor}/signin-link")
+    assert disabled.status_code == 400 and "Enable the account first." in disabled.text
+    assert "/account/link/" not in disabled.text
+    assert admin.post_form(f"/portal/team/{'x' * 80}/signin-link").status_code == 404
