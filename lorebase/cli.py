@@ -44,6 +44,7 @@ from lorebase.db.models import Job, new_id
 from lorebase.jobs import queue
 from lorebase.kb import feedback, workspaces
 from lorebase.kb.errors import KbError
+from lorebase.serving import serve_processes
 from lorebase.settings import Settings
 
 if TYPE_CHECKING:
@@ -183,19 +184,19 @@ def serve(
     err.print(
         f"  the knowledge base: http://{settings.host}:{settings.port}{settings.site_base_path}/"
     )
-    uvicorn.run(
-        "lorebase.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        timeout_keep_alive=5,
+    config: dict[str, Any] = {
+        "app": "lorebase.app:create_app",
+        "factory": True,
+        "log_level": "warning",
+        "timeout_keep_alive": 5,
         # An import path, not a class: each process imports it (it reads the deadline from
         # LOREBASE_CLIENT_TIMEOUT, set above).
-        http="lorebase.serving:HeadTimeoutProtocol",
-        # uvicorn's own supervisor: one socket, `count` processes, a dead one restarted.
-        workers=count if count > 1 else None,
-    )
+        "http": "lorebase.serving:HeadTimeoutProtocol",
+    }
+    if count > 1:
+        serve_processes(count, settings.host, settings.port, config)
+    else:
+        uvicorn.run(host=settings.host, port=settings.port, **config)
 
 
 @app.command()

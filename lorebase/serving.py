@@ -1,4 +1,5 @@
-"""uvicorn's HTTP/1.1 protocol (h11) with a deadline for a request's head.
+"""How `lorebase serve` runs uvicorn: its HTTP/1.1 protocol (h11) with a deadline for a
+request's head, and several server processes on one port.
 
 uvicorn times out a keep-alive connection that stays idle after a response, and nothing else: a
 client that connects and sends nothing, or sends half of a request's head and stalls
@@ -12,11 +13,16 @@ between chunks: lorebase.api.limits.BodyLimits.)
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
+import multiprocessing
 import os
+import signal
 import socket
+import threading
+from typing import Any
 
 import h11
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 _REQUEST_TIMEOUT = (
@@ -36,7 +42,6 @@ class HeadTimeoutProtocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        _no_delay(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -74,13 +79,73 @@ class HeadTimeoutProtocol(H11Protocol):
         self.transport.close()
 
 
-def _no_delay(transport: asyncio.Transport) -> None:
-    """Send each write at once (TCP_NODELAY). asyncio sets it only on sockets whose `proto` is
-    IPPROTO_TCP; the listening socket uvicorn binds itself for `--workers N` (our
-    `--processes`) has proto 0, so its connections kept Nagle's algorithm: a response written
-    as head then body waited for the client's delayed ACK, 40 ms per request (measured with
-    bench/processes.py: 87 against 814 requests a second)."""
-    sock = transport.get_extra_info("socket")
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+# --- several processes on one port ---------------------------------------------------------
+
+log = logging.getLogger("lorebase.serving")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket with SO_REUSEPORT: each server process gets one of its own on the
+    same port, and the kernel spreads new connections across them by their addresses.
+
+    One socket shared by every process (uvicorn's `--workers`) let the process that woke
+    first accept a whole burst of connections: 16 keep-alive clients all landed on one
+    process, the other idle (measured with bench/processes.py). The protocol is named
+    (IPPROTO_TCP) so that asyncio sets TCP_NODELAY on its connections; uvicorn's own socket,
+    protocol 0, kept Nagle's algorithm and made every response wait 40 ms for a delayed ACK.
+    """
+    family, kind, proto, _name, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_one(sock: socket.socket, config: dict[str, Any]) -> None:
+    uvicorn.Server(uvicorn.Config(**config)).run(sockets=[sock])
+
+
+def serve_processes(count: int, host: str, port: int, config: dict[str, Any]) -> None:
+    """Run `count` uvicorn servers of `config`, each in a process of its own with its own
+    listening socket on `host:port`, until SIGTERM or SIGINT; a process that dies is started
+    again on the same socket (connections the kernel gave that socket meanwhile wait in its
+    queue)."""
+    sockets = [listening_socket(host, port) for _ in range(count)]
+    spawn = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+
+    def start(index: int) -> multiprocessing.process.BaseProcess:
+        process = spawn.Process(
+            target=_serve_one, args=(sockets[index], config), name=f"lorebase-serve-{index}"
+        )
+        process.start()
+        return process
+
+    def stop(_signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    processes = [start(index) for index in range(count)]
+    while not stopping.wait(0.5):
+        for index, process in enumerate(processes):
+            if not process.is_alive():
+                log.warning(
+                    "server process %s exited (%s): starting it again",
+                    process.pid,
+                    process.exitcode,
+                )
+                processes[index] = start(index)
+    # uvicorn finishes the requests in flight on SIGTERM.
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=30)
+        if process.is_alive():
+            process.kill()
+            process.join()

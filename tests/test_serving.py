@@ -1,42 +1,47 @@
-"""lorebase.serving: the connections of a listening socket bound as uvicorn binds it for
-several processes get TCP_NODELAY (asyncio leaves it off there, and every response waited for
-the client's delayed ACK)."""
+"""lorebase.serving.listening_socket: one socket per server process on the same port
+(SO_REUSEPORT), whose connections send at once (TCP_NODELAY)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 
-from lorebase.serving import _no_delay
+from lorebase.serving import listening_socket
 
 
-def test_connections_of_a_socket_bound_for_several_processes_send_at_once() -> None:
-    async def scenario() -> tuple[int, int]:
-        # As uvicorn's Config.bind_socket makes it: proto 0, which asyncio's own
-        # TCP_NODELAY check does not recognise.
-        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listening.bind(("127.0.0.1", 0))
-        listening.listen()
-        found: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+def test_each_process_gets_its_own_socket_on_one_port_and_connections_send_at_once() -> None:
+    first = listening_socket("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = listening_socket("127.0.0.1", port)  # a second process's: the same port
+    try:
+        assert second.getsockname() == first.getsockname()
+        for sock in (first, second):
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
 
-        class Probe(asyncio.Protocol):
-            def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                sock = transport.get_extra_info("socket")
-                before = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-                _no_delay(transport)  # type: ignore[arg-type]
-                after = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-                found.set_result((before, after))
-                transport.close()
+        async def nodelay_of_a_connection() -> int:
+            found: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
-        try:
-            _reader, writer = await asyncio.open_connection(*listening.getsockname())
-            result = await asyncio.wait_for(found, 10)
-            writer.close()
-            return result
-        finally:
-            server.close()
+            class Probe(asyncio.Protocol):
+                def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                    sock = transport.get_extra_info("socket")
+                    found.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                    transport.close()
 
-    before, after = asyncio.run(scenario())
-    assert before == 0, "asyncio now sets TCP_NODELAY itself: _no_delay may go"
-    assert after != 0
+            # As uvicorn serves a socket it is given. Only `first` is served, so connect
+            # until the kernel hands a connection to it (it spreads them over both).
+            server = await asyncio.get_running_loop().create_server(Probe, sock=first)
+            try:
+                while not found.done():
+                    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    await asyncio.sleep(0.01)
+                    writer.close()
+                return await asyncio.wait_for(found, 10)
+            finally:
+                server.close()
+
+        # asyncio sets TCP_NODELAY only when the socket's protocol is IPPROTO_TCP; without it
+        # every response waited 40 ms for the client's delayed ACK.
+        assert asyncio.run(nodelay_of_a_connection()) != 0
+    finally:
+        first.close()
+        second.close()
