@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from lorebase.serving import listening_socket
 
@@ -41,7 +42,10 @@ def test_each_process_gets_its_own_socket_on_one_port_and_connections_send_at_on
 
         # asyncio sets TCP_NODELAY only when the socket's protocol is IPPROTO_TCP; without it
         # every response waited 40 ms for the client's delayed ACK.
-        assert asyncio.run(nodelay_of_a_connection()) != 0
+        # In a thread of its own: an earlier test of the session may leave a loop running in
+        # this one (Playwright's sync API does), and asyncio.run refuses to nest.
+        with ThreadPoolExecutor(1) as thread:
+            assert thread.submit(asyncio.run, nodelay_of_a_connection()).result(30) != 0
     finally:
         first.close()
         second.close()
