@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -209,7 +209,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
         )
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics(_request: Request) -> Response:
+    def metrics() -> Response:
         return Response(
             generate_latest(registry),
             media_type=CONTENT_TYPE_LATEST,
