@@ -51,11 +51,18 @@
   // Where the author was typing when the picker opened: closing a modal dialog puts the caret
   // at the start of the text in Chromium, so it is put back (keyboard users keep their place).
   let caret = [0, 0];
-  const fill = async () => {
+  // One fetch per keystroke, and answers can come back out of order: only the answer to the
+  // newest query may fill the list, and Enter waits for it (else a late answer to "Picker"
+  // would replace the list of "PickerRel" and Enter would take the wrong code).
+  let asked = 0;
+  let filling = Promise.resolve();
+  const fetchCodes = async () => {
+    const ticket = ++asked;
     const url = new URL(form.dataset.codes, window.location.href);
     url.searchParams.set("q", filter.value);
     const answer = await fetch(url, { credentials: "same-origin" });
     const codes = answer.ok ? await answer.json() : [];
+    if (ticket !== asked) return;
     list.replaceChildren(...codes.map((code, index) => {
       const item = document.createElement("li");
       item.setAttribute("role", "option");
@@ -76,6 +83,7 @@
       list.replaceChildren(none);
     }
   };
+  const fill = () => { filling = fetchCodes().catch(() => {}); return filling; };
   const choose = (item) => {
     if (!item || !item.dataset.code) return;
     dialog.close();
@@ -103,7 +111,10 @@
     list.addEventListener("click", (event) => choose(event.target.closest("li")));
     filter.addEventListener("keydown", (event) => {
       if (event.key === "ArrowDown") { event.preventDefault(); list.querySelector("li")?.focus(); }
-      if (event.key === "Enter") { event.preventDefault(); choose(list.querySelector("li")); }
+      if (event.key === "Enter") {
+        event.preventDefault();
+        filling.then(() => choose(list.querySelector("li")));
+      }
     });
     list.addEventListener("keydown", (event) => {
       const item = event.target.closest("li");
