@@ -104,12 +104,16 @@ class RateLimits:
 
 
 def _key(scope: Scope) -> str:
-    token = b""
+    """The budget a request counts against: its token's, read as authentication reads it
+    (`api_token`, else `api-token`, the first of each), else a bearer token, else the
+    client's address."""
+    found: dict[bytes, bytes] = {}
     for name, value in scope.get("headers") or []:
-        if name == b"api_token":
-            token = value.strip()
+        if name in (b"api_token", b"api-token"):
+            found.setdefault(name, value.strip())
         elif name == b"authorization" and value[:7].lower() == b"bearer ":
-            token = value[7:].strip()
+            found.setdefault(name, value[7:].strip())
+    token = found.get(b"api_token") or found.get(b"api-token") or found.get(b"authorization")
     if token:
         return "token/" + hashlib.sha256(token).hexdigest()
     client = scope.get("client") or ("unknown", 0)

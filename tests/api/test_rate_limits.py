@@ -61,6 +61,20 @@ def test_each_token_has_its_own_budget(project):
     assert fresh.headers["X-RateLimit-Remaining"] == str(LIMIT - 1)
 
 
+def test_a_token_counts_against_its_budget_whichever_header_spelling_carries_it(project):
+    # Proxies turn '_' into '-' (formats.md §7): both spellings are one token, one budget,
+    # and the budget is the token's, not the client address's (another token is unaffected).
+    other = project.token_for("GET")
+    for spelling in ("api_token", "api-token", "api_token", "api-token", "api_token"):
+        answer = project.client.get("/v2/ProjectVersions", headers={spelling: project.token})
+        assert answer.status_code == 200
+    refused = project.client.get("/v2/ProjectVersions", headers={"api-token": project.token})
+    assert refused.status_code == 429
+    fresh = project.client.get("/v2/ProjectVersions", headers={"api-token": other})
+    assert fresh.status_code == 200
+    assert fresh.headers["X-RateLimit-Remaining"] == str(LIMIT - 1)
+
+
 def test_v3_answers_429_as_a_problem_with_an_epoch_reset(project):
     bearer = {"Authorization": f"Bearer {project.token}"}
     for _ in range(LIMIT):
