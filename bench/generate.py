@@ -681,17 +681,24 @@ def generate_workspace(
     )
 
 
-def generate_as_asked(database_url: str, args: argparse.Namespace) -> GeneratedWorkspace:
-    """The workspace of the options `bench.report.workspace_arguments` adds, said on stderr."""
+def generate_as_asked(
+    database_url: str, args: argparse.Namespace, sample: int = 200
+) -> GeneratedWorkspace:
+    """The workspace of the options `bench.report.workspace_arguments` adds, said on stderr,
+    with `sample` ids of each kind for request mixes."""
     say(f"generating the workspace ({engine_name(database_url)})...")
     return generate_workspace(
-        database_url, categories=args.categories, articles=args.articles, seed=args.seed
+        database_url,
+        categories=args.categories,
+        articles=args.articles,
+        seed=args.seed,
+        sample=sample,
     )
 
 
 @contextmanager
 def scratch_workspace(
-    args: argparse.Namespace, prefix: str
+    args: argparse.Namespace, prefix: str, sample: int = 200
 ) -> Iterator[tuple[GeneratedWorkspace, Path]]:
     """The workspace the options ask for (`generate_as_asked`) in a scratch database
     (`scratch_database(args.database_url)`), and a temporary folder named with `prefix`; both
@@ -700,7 +707,7 @@ def scratch_workspace(
         scratch_database(args.database_url) as url,
         tempfile.TemporaryDirectory(prefix=prefix) as folder,
     ):
-        yield generate_as_asked(url, args), Path(folder)
+        yield generate_as_asked(url, args, sample), Path(folder)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from lorebase import __version__, ops
 from lorebase.api import blobs, media
+from lorebase.api.fastpath import ApiFastPath
 from lorebase.api.limits import DRIVE_UPLOAD_BYTES, BodyLimits
 from lorebase.api.paths import CanonicalPaths
 from lorebase.api.ratelimit import RateLimiter, RateLimits
@@ -129,15 +130,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_cache = ResponseCache()
     errors.install(app)
     v3_errors.install(app)
+    # First in the routing: a load balancer probes these many times a second, and routes are
+    # matched in order.
+    ops.install(app, runtime)
+    # Then the API, which integrations call most: routes are tried one after the other, and
+    # every API path starts /v2/{literal} or /v3/projects, which no page of the browser's
+    # matches. Literal routes (bulk*, versions, settings…) are declared before the {id}
+    # templates in each router, so they win; see api-reference.md §1.3.
+    for router in ROUTERS:
+        app.include_router(router)
     # Before the reader site: its /{workspace}/search would take /portal/search (a workspace
     # cannot be reached at /portal; the portal's addresses win).
     for router in BROWSER_ROUTERS:
         app.include_router(router)
     web_reader.install(app, settings.site_base_path)
-    # Literal routes (bulk*, versions, settings…) are declared before the {id} templates in
-    # each router, so they win; see api-reference.md §1.3.
-    for router in ROUTERS:
-        app.include_router(router)
     app.include_router(blobs.router)
     app.include_router(media.router)
     app.state.signin_throttle = SignInThrottle(
@@ -148,18 +154,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web_pages.install(app, settings.site_base_path)
     app.include_router(web_feedback.router, prefix=settings.site_base_path)
 
-    @app.get("/health", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
-    ops.install(app, runtime)
-
     # Last: a path of one segment names a workspace of the reader site.
     web_reader.install_fallback(app, settings.site_base_path)
 
     app.add_middleware(CanonicalPaths, templates=ROUTE_TEMPLATES)
     # Outside the routing: a public page already rendered costs one stamp lookup.
     app.add_middleware(ReaderFastPath, runtime=runtime, pages=app.state.reader_kept_pages)
+    # The same for the API's cached reads, with the caller's token checked in the same lookup.
+    app.add_middleware(ApiFastPath, runtime=runtime)
     if settings.rate_limit != "off":
         # Outermost but for the body limits: a refused request costs one counter update.
         app.add_middleware(

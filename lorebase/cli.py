@@ -44,7 +44,7 @@ from lorebase.db.models import Job, new_id
 from lorebase.jobs import queue
 from lorebase.kb import feedback, workspaces
 from lorebase.kb.errors import KbError
-from lorebase.serving import serve_processes
+from lorebase.serving import serve_processes, uvicorn_config
 from lorebase.settings import Settings
 
 if TYPE_CHECKING:
@@ -184,15 +184,7 @@ def serve(
     err.print(
         f"  the knowledge base: http://{settings.host}:{settings.port}{settings.site_base_path}/"
     )
-    config: dict[str, Any] = {
-        "app": "lorebase.app:create_app",
-        "factory": True,
-        "log_level": "warning",
-        "timeout_keep_alive": 5,
-        # An import path, not a class: each process imports it (it reads the deadline from
-        # LOREBASE_CLIENT_TIMEOUT, set above).
-        "http": "lorebase.serving:HeadTimeoutProtocol",
-    }
+    config = uvicorn_config("lorebase.app:create_app", factory=True)
     if count > 1:
         serve_processes(count, settings.host, settings.port, config)
     else:

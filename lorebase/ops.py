@@ -10,12 +10,12 @@ from the database at scrape time, so every process reports the same queue.
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +63,8 @@ LATENCY = Histogram(
 # A path no route matched (or that a middleware answered itself, as the reader's fast path
 # does) is counted under one label: raw paths would make the label set unbounded.
 UNROUTED = "(unrouted)"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+HEALTH = orjson.dumps({"status": "ok", "version": __version__})
 
 
 class Observed:
@@ -79,7 +81,7 @@ class Observed:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        sent = _incoming_id(scope) or uuid.uuid4().hex
+        sent = _incoming_id(scope) or os.urandom(16).hex()
         token = request_id.set(sent)
         header = (REQUEST_ID_HEADER.encode(), sent.encode())
         status = 500
@@ -97,18 +99,28 @@ class Observed:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             label = getattr(route, "path", None) or UNROUTED
-            method = scope["method"]
-            REQUESTS.labels(label, method, f"{status // 100}xx").inc()
-            LATENCY.labels(label, method).observe(elapsed)
+            # Clients may send any token as a method: the label set must stay bounded.
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            counted, timed = _series(label, method, status // 100)
+            counted.inc()
+            timed.observe(elapsed)
             if self.access:
                 access_log.info(
                     "%s %s %d",
-                    method,
+                    scope["method"],
                     scope["path"],
                     status,
                     extra={"route": label, "status": status, "ms": round(elapsed * 1000, 2)},
                 )
             request_id.reset(token)
+
+
+@functools.cache
+def _series(route: str, method: str, status_class: int) -> tuple[Any, Any]:
+    """The request counter and latency histogram of a route, method and status class, looked
+    up once (`labels` costs about as much as the rest of a /health answer). Routes are
+    templates and methods are few, so this stays small."""
+    return REQUESTS.labels(route, method, f"{status_class}xx"), LATENCY.labels(route, method)
 
 
 def _incoming_id(scope: Scope) -> str:
@@ -189,8 +201,13 @@ def metrics_registry(runtime: Runtime) -> CollectorRegistry:
 def install(app: FastAPI, runtime: Runtime) -> None:
     registry = metrics_registry(runtime)
 
+    # Coroutines where nothing blocks: a plain function would cost a thread hand-off each.
+    @app.get("/health", include_in_schema=False)
+    async def health() -> Response:
+        return Response(HEALTH, media_type="application/json")
+
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> Response:
+    async def healthz() -> Response:
         """Alive: the process answers. Nothing else is checked (a load balancer restarts on
         this; a database outage must not restart every host). `process` tells which of
         `serve --processes N` answered."""

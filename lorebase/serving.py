@@ -84,6 +84,19 @@ class HeadTimeoutProtocol(H11Protocol):
 log = logging.getLogger("lorebase.serving")
 
 
+def uvicorn_config(app: str, *, factory: bool = False) -> dict[str, Any]:
+    """How `lorebase serve` runs uvicorn (the benchmarks' bare ASGI baseline runs the same)."""
+    return {
+        "app": app,
+        "factory": factory,
+        "log_level": "warning",
+        "timeout_keep_alive": 5,
+        # An import path, not a class: each process imports it (it reads the deadline from
+        # LOREBASE_CLIENT_TIMEOUT, which `lorebase serve` sets).
+        "http": "lorebase.serving:HeadTimeoutProtocol",
+    }
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket with SO_REUSEPORT: each server process gets one of its own on the
     same port, and the kernel spreads new connections across them by their addresses.

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -92,14 +93,15 @@ class Caller:
 
 
 # Built once: every request runs it.
-_BY_HASH = select(
+TOKEN_COLUMNS = (
     ApiToken.id,
     ApiToken.project_id,
     ApiToken.methods,
     ApiToken.revoked_at,
     ApiToken.expires_at,
     ApiToken.last_used_at,
-).where(ApiToken.token_hash == bindparam("token_hash"))
+)
+_BY_HASH = select(*TOKEN_COLUMNS).where(ApiToken.token_hash == bindparam("token_hash"))
 
 
 def authenticate(session: Session, raw: str) -> Caller | None:
@@ -114,7 +116,12 @@ def authenticate(session: Session, raw: str) -> Caller | None:
     secret — which is what a constant-time comparison is there to guarantee. No cache: a
     revocation applies to the next request, on every process of the database.
     """
-    token = session.execute(_BY_HASH, {"token_hash": hash_token(raw)}).first()
+    return caller_of(session.execute(_BY_HASH, {"token_hash": hash_token(raw)}).first())
+
+
+def caller_of(token: Any) -> Caller | None:
+    """The caller a token's row (the columns of `_BY_HASH`) stands for, or None when there is
+    no row or the token is revoked or expired. The API's fast path judges with this too."""
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None

@@ -288,7 +288,16 @@ STAMP_QUERIES = {
 def item_stamp(session: Session, project_id: str, kind: str, item_id: str) -> int | None:
     """Content stamp of the workspace holding an article, category or workspace of the
     project; None when there is no such item in the project."""
+    found = item_workspace(session, project_id, kind, item_id)
+    return None if found is None else found[1]
+
+
+def item_workspace(
+    session: Session, project_id: str, kind: str, item_id: str
+) -> tuple[str, int] | None:
+    """The id and content stamp of the workspace holding an article, category or workspace
+    of the project; None when there is no such item in the project."""
     row = session.execute(
         STAMP_QUERIES[kind], {"item_id": item_id, "project_id": project_id}
     ).first()
-    return None if row is None else int(row.content_stamp)
+    return None if row is None else (row.id, int(row.content_stamp))

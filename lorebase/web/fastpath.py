@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,6 +28,14 @@ _STAMP = (
 )
 
 
+class _Answer(Protocol):
+    @property
+    def body(self) -> bytes: ...
+
+
+Kept = TypeVar("Kept", bound=_Answer)
+
+
 @dataclass(frozen=True)
 class KeptPage:
     workspace_id: str
@@ -36,31 +45,40 @@ class KeptPage:
     body: bytes
 
 
-class KeptPages:
-    """Public pages by (path, query string); the oldest go first beyond `size`."""
+class KeptPages(Generic[Kept]):
+    """Answers by (path, query string); the oldest go first beyond `size` answers or
+    `max_bytes` of bodies."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = 64 << 20) -> None:
         self.size = size
-        self._pages: dict[tuple[str, bytes], KeptPage] = {}
+        self.max_bytes = max_bytes
+        self._pages: dict[tuple[str, bytes], Kept] = {}
+        self._bytes = 0
         self._lock = threading.Lock()  # puts come from the thread pool
 
-    def get(self, key: tuple[str, bytes]) -> KeptPage | None:
+    def get(self, key: tuple[str, bytes]) -> Kept | None:
         return self._pages.get(key)
 
-    def put(self, key: tuple[str, bytes], page: KeptPage) -> None:
+    def put(self, key: tuple[str, bytes], page: Kept) -> None:
         # dicts keep insertion order: dropping the first key drops the oldest entry. A page
         # read often is put again after each write, so it stays near the end.
         with self._lock:
-            self._pages.pop(key, None)
+            self._drop(key)
             self._pages[key] = page
-            while len(self._pages) > self.size:
-                self._pages.pop(next(iter(self._pages)))
+            self._bytes += len(page.body)
+            while len(self._pages) > self.size or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, key: tuple[str, bytes]) -> None:
+        gone = self._pages.pop(key, None)
+        if gone is not None:
+            self._bytes -= len(gone.body)
 
 
 class ReaderFastPath:
     """ASGI middleware: GET and HEAD of a kept page, answered while its stamp holds."""
 
-    def __init__(self, app: ASGIApp, runtime: Runtime, pages: KeptPages) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime, pages: KeptPages[KeptPage]) -> None:
         self.app = app
         self.runtime = runtime
         self.pages = pages

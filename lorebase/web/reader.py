@@ -216,7 +216,7 @@ def install(app: Any, base_path: str) -> None:
     trying the API's hundred-odd templates first. `install_fallback` mounts the rest."""
     app.state.reader_site = ReaderSite(base_path)
     app.state.reader_pages = RenderedPages(PAGES_KEPT)
-    app.state.reader_kept_pages = KeptPages(PAGES_KEPT)
+    app.state.reader_kept_pages = KeptPages[KeptPage](PAGES_KEPT)
     from lorebase.web import crawlers
 
     app.include_router(crawlers.router, prefix=base_path)
@@ -233,8 +233,8 @@ def _site(request: Request) -> ReaderSite:
     return site
 
 
-def _kept(request: Request) -> KeptPages:
-    kept: KeptPages = request.app.state.reader_kept_pages
+def _kept(request: Request) -> KeptPages[KeptPage]:
+    kept: KeptPages[KeptPage] = request.app.state.reader_kept_pages
     return kept
 
 

@@ -115,11 +115,15 @@ def test_reads_measures_the_tree_and_both_routes_with_no_request_refused(
 
     assert figure(output, r"^GET tree, cold: first request\s+([\d.]+) ms") > 0
     assert figure(output, r"^GET tree, warm \(cached\): median of 2\s+([\d.]+) ms") > 0
-    for route in (r"GET /v2/Categories/\{id\}", r"GET /v2/Articles/\{id\}/en"):
-        assert figure(output, rf"^{route}, concurrency 4\s+([\d,]+) req/s") > 0
-        answered, refused = figures(output, rf"^\s+{route}\s+(\d+) ok\s+(\d+) errors")
-        assert answered > 0
-        assert refused == 0
+    assert figure(output, r"^GET /health, concurrency 4\s+([\d,]+) req/s") > 0
+    assert figures(output, r"^\s+GET /health \(bare ASGI\)\s+(\d+) ok\s+(\d+) errors")[0] > 0
+    for item in (r"GET /v2/Categories/\{id\}", r"GET /v2/Articles/\{id\}/en"):
+        for reads in (r"all [\d,]+ in turn", "100 again and again"):
+            route = f"{item}, {reads}"
+            assert figure(output, rf"^{route}, concurrency 4\s+([\d,]+) req/s") > 0
+            answered, refused = figures(output, rf"^\s+{route}\s+(\d+) ok\s+(\d+) errors")
+            assert answered > 0
+            assert refused == 0
     assert figure(output, r"^server peak RSS \(VmHWM\)\s+([\d.]+) MB") > 0
 
 
