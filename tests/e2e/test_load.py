@@ -15,9 +15,10 @@ from tests.e2e.test_live_server import Server
 
 CLIENTS = 32
 DURATION_S = 60.0
-# At this machine's slowest (2 cores, PostgreSQL, other work running) a run does ~100
-# requests/s; a run that stalls does far fewer.
-MIN_REQUESTS = 2000
+# Enough requests for the mix to have meant something (every kind, each client many times),
+# not a speed: speed is bench/load.py's, and this machine, shared with other test shards,
+# has done as few as 23 requests/s (CI, load average 9). A stalled client fails on its own.
+MIN_REQUESTS = 500
 LOG_EXCERPT = 6000
 
 
