@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 LOREBASE = [sys.executable, "-m", "lorebase.cli"]
+START_TIMEOUT_S = 90.0
 
 
 def free_port() -> int:
@@ -47,8 +48,10 @@ class Server:
             text=True,
             env=env,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        # A generous wait: on a machine busy with other test shards a start (migrations
+        # included) has taken over 30 s. A server that dies early stops the wait at once.
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
                     break
@@ -56,7 +59,11 @@ class Server:
                 time.sleep(0.1)
         else:
             self.stop()
-            raise AssertionError("lorebase serve did not answer /health within 30 s")
+            raise AssertionError(
+                f"lorebase serve did not answer /health within {START_TIMEOUT_S:.0f} s "
+                f"(exit code {self.process.returncode}); the end of its log: "
+                + self.log_path.read_text()[-2000:]
+            )
         # The admin token is the only thing printed on stdout, and only on first start,
         # before the server listens: by now it is in the pipe or it never comes.
         stdout = self.process.stdout
