@@ -1,5 +1,5 @@
 """The `lorebase` command: serve, worker, migrate, token, user, demo, export, import,
-feedback."""
+feedback, mirror."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urljoin
@@ -1230,6 +1230,194 @@ def _import_remote(remote: _Remote, file: Path, import_by: str | None, publish: 
     _print_import_log(log, reason if status.get("status") == "Error" else None)
     if status.get("status") != "Completed":
         _fail(f"the import failed: {reason or 'no reason given by the server'}", 1)
+
+
+# --------------------------------------------------------------------------- mirror
+
+
+@app.command("mirror")
+def mirror_command(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", help="Base URL of the source's v2 API, e.g. https://apihub.document360.io."
+        ),
+    ],
+    token: Annotated[
+        str,
+        typer.Option("--token", envvar="LOREBASE_MIRROR_TOKEN", help="API token of the source."),
+    ],
+    project_versions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--project-version", help="Workspace id or slug to mirror (repeat; default: all)."
+        ),
+    ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            "--languages", help="Language codes to mirror, comma-separated (default: all)."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Also read again what the source modified at or after this date, even if it "
+            "looks copied.",
+        ),
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete what the source no longer has.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Read the trees, print counts and the time it would take."),
+    ] = False,
+    rate: Annotated[
+        str,
+        typer.Option(
+            "--rate",
+            help="The source's request budget until it says otherwise (Document360: 100/minute).",
+        ),
+    ] = "100/minute",
+    copy_settings: Annotated[
+        bool,
+        typer.Option(
+            "--settings/--no-settings",
+            help="Read tags, SEO fields and related articles (one more request per item language).",
+        ),
+    ] = True,
+    project: ProjectOption = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Copy a live Document360 project into Lorebase through its API, keeping its ids.
+
+    Resumable (run it again after an interruption) and incremental (a later run reads only what
+    changed at the source)."""
+    from lorebase.mirror.client import RateBudget, SourceError
+    from lorebase.mirror.run import NOT_COPIED, Mirror, MirrorOptions
+    from lorebase.mirror.writer import WriteRefused
+
+    try:
+        budget = RateBudget.parse(rate)
+    except ValueError as exc:
+        _fail(f"--rate: {exc}.")
+    options = MirrorOptions(
+        source_url=source,
+        token=token,
+        rate=budget,
+        workspaces=tuple(project_versions or ()),
+        languages=tuple(c.strip() for c in (languages or "").split(",") if c.strip()),
+        since=_aware(_parse_when("--since", since)),
+        prune=prune,
+        settings=copy_settings,
+    )
+    out = _stdout()
+    with _local_runtime(data_dir, database_url) as runtime:
+        with transaction(runtime.session_factory) as session:
+            try:
+                project_id = workspaces.find_project(session, project).id
+            except KbError as error:
+                _fail(error.message)
+        mirror = Mirror(
+            options,
+            runtime.session_factory,
+            project_id,
+            runtime.blobs,
+            runtime.settings.public_base_url,
+        )
+        try:
+            with err.status(f"Reading the trees of {escape(mirror.source_url)}"):
+                plan = mirror.plan()
+            eta = mirror.eta()
+            _print_summary(
+                out,
+                [
+                    ("Source", mirror.source_url),
+                    ("Last watermark", plan.watermark.isoformat() if plan.watermark else "-"),
+                    ("Workspaces", ", ".join(w.workspace.slug for w in plan.workspaces)),
+                    ("Categories", plan.categories),
+                    ("Articles", f"{plan.articles} ({plan.article_languages} article languages)"),
+                    ("Team members", len(plan.team)),
+                    ("Drive files", len(plan.files)),
+                    ("Unchanged", plan.unchanged),
+                    (
+                        "To copy",
+                        f"{len(plan.tasks)} item languages, {plan.task_requests} requests "
+                        f"(the plan took {plan.plan_requests})",
+                    ),
+                    ("Gone at source", len(plan.deleted)),
+                    ("Estimated time", _duration(eta)),
+                ],
+            )
+            if dry_run:
+                return
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA {task.fields[eta]}"),
+                console=err,
+            ) as progress:
+                bar = progress.add_task("Mirroring", total=len(plan.tasks), eta=_duration(eta))
+
+                def advance(item: object, done: int, total: int) -> None:
+                    progress.update(bar, completed=done, eta=_duration(mirror.eta()))
+
+                report = mirror.run(plan, advance)
+        except SourceError as error:
+            _fail(error.message, 1)
+        except WriteRefused as error:
+            _fail(str(error), 1)
+        except KeyboardInterrupt:
+            err.print("Interrupted: what was copied is kept; run the same command to continue.")
+            raise typer.Exit(130) from None
+        finally:
+            mirror.close()
+    requests = sum(report.requests.values())
+    per_language = requests / report.articles if report.articles else 0.0
+    _print_summary(
+        out,
+        [
+            ("Copied", f"{report.articles} article languages, {report.categories} category "
+             f"languages, {report.files} Drive files, {report.team} team members"),
+            ("Vanished", len(report.vanished)),
+            ("Deleted", f"{len(report.deleted)}" + (f" ({report.pruned} removed)" if prune else
+                        " (kept; --prune removes them)" if report.deleted else "")),
+            ("Requests", f"{requests} ({per_language:.2f} per article language copied), "
+             f"{report.refused} refused (429), {report.retried} retried"),
+            ("Time", f"{_duration(report.seconds)} (rate limit: {_duration(report.lower_bound)})"),
+            ("Watermark", report.watermark.isoformat() if report.watermark else "-"),
+        ],
+    )  # fmt: skip
+    for key in report.deleted:
+        out.print(f"deleted at the source: {key[0]} {key[1]} ({key[2]})", markup=False)
+    for url in report.files_missing:
+        out.print(f"media not downloadable: {url}", markup=False)
+    for (kind, name), count in sorted(report.merge_codes.items()):
+        out.print(f"unresolved merge code: {{{{{kind}.{name}}}}} ({count}x)", markup=False)
+    for what in NOT_COPIED:
+        out.print(f"not copied: {what}", markup=False)
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    """A date without a time zone is UTC, as the source's times are."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def _duration(exact: float) -> str:
+    seconds = round(exact)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def main() -> None:

@@ -640,3 +640,48 @@ class DriveTask(Base):
     status: Mapped[int] = mapped_column(Integer, default=0)
     is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MirrorSource(Base):
+    """A live Document360-compatible project that `lorebase mirror` copies into a project.
+
+    `watermark` is the greatest source `modified_at` of the last run that finished: what a
+    later run reports as "changed since". See `lorebase.mirror`.
+    """
+
+    __tablename__ = "mirror_sources"
+    __table_args__ = (UniqueConstraint("project_id", "source_url"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    source_url: Mapped[str] = mapped_column(String(1000))
+    watermark: Mapped[datetime | None] = mapped_column(default=None)
+    # running | finished | interrupted | failed: a run that died (kill -9) stays "running".
+    last_outcome: Mapped[str] = mapped_column(String(20), default="running")
+    last_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MirrorItem(Base):
+    """One item copied from a mirror source, as it was at the source when copied.
+
+    Written in the same transaction as the item's rows, so after any interruption it says
+    exactly what the target holds: an item whose `fingerprint` still matches the source's is
+    not fetched again. `language_code` is "" for items without languages (team members,
+    Drive files).
+    """
+
+    __tablename__ = "mirror_items"
+    __table_args__ = (Index("ix_mirror_items_workspace", "source_id", "project_version_id"),)
+
+    source_id: Mapped[str] = mapped_column(
+        ForeignKey("mirror_sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # article | category | …
+    item_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    language_code: Mapped[str] = mapped_column(String(20), primary_key=True, default="")
+    project_version_id: Mapped[str | None] = mapped_column(IdColumn, default=None)
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    modified_at: Mapped[datetime | None] = mapped_column(default=None)
+    copied_at: Mapped[datetime] = mapped_column(default=utcnow)
