@@ -367,6 +367,27 @@ class ArticleRevision(Base):
     ready_renderer: Mapped[int | None] = mapped_column(Integer, default=None, deferred=True)
 
 
+class WorkspaceChange(Base):
+    """The change feed of a workspace's category tree: the category or article `item_id`
+    changed (or went) in the write that took content stamp `stamp`.
+
+    One row per item, moved up to the newest stamp by each write, so a reader that kept the
+    tree at stamp S reads exactly the items to read again: `stamp > S`. Kind "workspace"
+    (item_id: the workspace) means "build it all again" (bulk writes, languages). Written by
+    `lorebase.kb.changes` in the writer's own transaction; read by `lorebase.kb.tree`.
+    """
+
+    __tablename__ = "workspace_changes"
+    __table_args__ = (Index("ix_workspace_changes_stamp", "project_version_id", "stamp"),)
+
+    project_version_id: Mapped[str] = mapped_column(
+        ForeignKey("project_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # category|article|workspace
+    item_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    stamp: Mapped[int] = mapped_column(Integer)
+
+
 class MergeCodeEntry(Base):
     """A variable, snippet or glossary term of a workspace, global or for one language.
 

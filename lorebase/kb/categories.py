@@ -86,7 +86,7 @@ def _has_body(category: Category) -> bool:
 # they fetch plain columns with statements built once, never ORM objects: constructing a
 # statement and loading entities cost more than the queries themselves (bench/reads.py).
 
-_CATEGORY_COLUMNS = (
+CATEGORY_COLUMNS = (
     Category.id,
     Category.project_version_id,
     Category.parent_id,
@@ -98,7 +98,7 @@ _CATEGORY_COLUMNS = (
     Category.created_at,
     Category.modified_at,
 )
-_CATEGORY_TRANSLATION_COLUMNS = (
+CATEGORY_TRANSLATION_COLUMNS = (
     CategoryTranslation.category_id,
     CategoryTranslation.language_code,
     CategoryTranslation.name,
@@ -108,7 +108,7 @@ _CATEGORY_TRANSLATION_COLUMNS = (
     CategoryTranslation.latest_version,
     CategoryTranslation.modified_at,
 )
-_SUMMARY_COLUMNS = (
+SUMMARY_COLUMNS = (
     Article.id,
     Article.project_version_id,
     Article.category_id,
@@ -128,14 +128,14 @@ _SUMMARY_COLUMNS = (
 _LANGS: Any = bindparam("langs", expanding=True)
 _WORKSPACE: Any = bindparam("workspace_id")
 
-_WORKSPACE_CATEGORIES = select(*_CATEGORY_COLUMNS).where(Category.project_version_id == _WORKSPACE)
-_WORKSPACE_CATEGORY_TRANSLATIONS = (
-    select(*_CATEGORY_TRANSLATION_COLUMNS)
+WORKSPACE_CATEGORIES = select(*CATEGORY_COLUMNS).where(Category.project_version_id == _WORKSPACE)
+WORKSPACE_CATEGORY_TRANSLATIONS = (
+    select(*CATEGORY_TRANSLATION_COLUMNS)
     .join(Category, Category.id == CategoryTranslation.category_id)
     .where(Category.project_version_id == _WORKSPACE, CategoryTranslation.language_code.in_(_LANGS))
 )
-_WORKSPACE_SUMMARIES = (
-    select(*_SUMMARY_COLUMNS)
+WORKSPACE_SUMMARIES = (
+    select(*SUMMARY_COLUMNS)
     .join(ArticleTranslation, ArticleTranslation.article_id == Article.id)
     .where(
         Article.project_version_id == _WORKSPACE,
@@ -148,17 +148,17 @@ _WORKSPACE_SUMMARIES = (
 _FAMILY = or_(
     Category.id == bindparam("category_id"), Category.parent_id == bindparam("category_id")
 )
-_FAMILY_CATEGORIES = select(*_CATEGORY_COLUMNS).where(
+_FAMILY_CATEGORIES = select(*CATEGORY_COLUMNS).where(
     Category.project_version_id == _WORKSPACE, _FAMILY
 )
 _FAMILY_CATEGORY_TRANSLATIONS = (
-    select(*_CATEGORY_TRANSLATION_COLUMNS)
+    select(*CATEGORY_TRANSLATION_COLUMNS)
     .join(Category, Category.id == CategoryTranslation.category_id)
     .where(Category.project_version_id == _WORKSPACE, _FAMILY)
     .where(CategoryTranslation.language_code.in_(_LANGS))
 )
 _FAMILY_SUMMARIES = (
-    select(*_SUMMARY_COLUMNS)
+    select(*SUMMARY_COLUMNS)
     .join(ArticleTranslation, ArticleTranslation.article_id == Article.id)
     .where(
         Article.project_version_id == _WORKSPACE,
@@ -168,7 +168,7 @@ _FAMILY_SUMMARIES = (
 )
 
 
-def _preferred(rows: Any, owner_index: int, langs: list[str]) -> dict[str, Any]:
+def preferred(rows: Any, owner_index: int, langs: list[str]) -> dict[str, Any]:
     """owner id -> the row in the first of `langs` that exists (language fallback)."""
     chosen: dict[str, Any] = {}
     first = langs[0]
@@ -199,9 +199,9 @@ def _summary(article: Any, tr: Any, translation_modified_at: datetime) -> Articl
     )
 
 
-def _summary_from_row(row: Any) -> ArticleSummary:
+def summary_from_row(row: Any) -> ArticleSummary:
     # Unpacked by position: named access on a Row costs ~1 µs a field, and the tree of a
-    # large workspace builds tens of thousands of summaries (order of _SUMMARY_COLUMNS).
+    # large workspace builds tens of thousands of summaries (order of SUMMARY_COLUMNS).
     (
         article_id, workspace_id, category_id, position, content_type, hidden, is_shared,
         modified_at, language_code, title, slug, public_version, latest_version,
@@ -230,7 +230,7 @@ def article_summary(article: Article, tr: ArticleTranslation) -> ArticleSummary:
     return _summary(article, tr, tr.modified_at)
 
 
-def _node_from_rows(category: Any, tr: Any, with_description: bool) -> CategoryNode:
+def node_from_rows(category: Any, tr: Any, with_description: bool) -> CategoryNode:
     has_body = category.category_type in (PAGE, INDEX)
     return CategoryNode(
         id=category.id,
@@ -262,17 +262,17 @@ def _assemble(
     categories_query, translations_query, summaries_query = statements
     params = {**params, "langs": langs}
     categories = list(session.execute(categories_query, params))
-    translations = _preferred(session.execute(translations_query, params), 0, langs)
+    translations = preferred(session.execute(translations_query, params), 0, langs)
     nodes = {
-        c.id: _node_from_rows(c, translations.get(c.id), include_description) for c in categories
+        c.id: node_from_rows(c, translations.get(c.id), include_description) for c in categories
     }
     if include_articles:
         for node in nodes.values():
             node.articles = []
-        for row in _preferred(session.execute(summaries_query, params), 0, langs).values():
+        for row in preferred(session.execute(summaries_query, params), 0, langs).values():
             owner = nodes.get(row.category_id)
             if owner is not None and owner.articles is not None:
-                owner.articles.append(_summary_from_row(row))
+                owner.articles.append(summary_from_row(row))
     return categories, nodes
 
 
@@ -288,7 +288,7 @@ def workspace_tree(
     langs = list(dict.fromkeys([lang, scope.default_language]))
     categories, nodes = _assemble(
         session,
-        (_WORKSPACE_CATEGORIES, _WORKSPACE_CATEGORY_TRANSLATIONS, _WORKSPACE_SUMMARIES),
+        (WORKSPACE_CATEGORIES, WORKSPACE_CATEGORY_TRANSLATIONS, WORKSPACE_SUMMARIES),
         {"workspace_id": scope.id},
         langs,
         include_articles=include_articles,

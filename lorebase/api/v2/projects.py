@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from lorebase.api.deps import CallerDep, SessionDep, SettingsDep
+from lorebase.api.fastpath import offer_to_keep
 from lorebase.api.v2 import shapes
 from lorebase.api.v2.articles import public_url
-from lorebase.api.v2.cached import cached_read
-from lorebase.api.v2.envelope import ok
+from lorebase.api.v2.envelope import ok, raw_ok
 from lorebase.kb import articles as kb_articles
-from lorebase.kb import categories as kb_categories
 from lorebase.kb import search as kb_search
 from lorebase.kb import workspaces
 from lorebase.kb.errors import Invalid, NotFound
+from lorebase.kb.tree import CategoryTrees, TreeVariant
 
 router = APIRouter(prefix="/v2", tags=["Project versions"])
 WORKSPACE_MISSING = "The supplied project version id does not exist in your project"
@@ -40,23 +40,24 @@ def category_tree(
     lang: Annotated[str | None, Query(alias="langCode")] = None,
     include_description: Annotated[bool, Query(alias="includeCategoryDescription")] = False,
 ) -> Response:
-    def build() -> dict[str, Any]:
-        scope = workspaces.get_workspace(
-            session, caller.project_id, projectVersionId, WORKSPACE_MISSING
-        )
-        roots = kb_categories.workspace_tree(
-            session,
-            scope,
-            scope.language(lang),
-            include_articles=not exclude_articles,
-            include_description=include_description,
-        )
-        return {"data": [shapes.category_node(r) for r in roots]}
-
-    variant = ("tree", (lang or "").lower(), exclude_articles, include_description)
-    return cached_read(
-        request, session, caller.project_id, "workspace", projectVersionId, variant, build
+    # The stamp first: the tree is then brought up to at least what it says (kb.tree).
+    stamp = workspaces.item_stamp(session, caller.project_id, "workspace", projectVersionId)
+    if stamp is None:
+        raise NotFound(WORKSPACE_MISSING)
+    trees: CategoryTrees = request.app.state.response_cache.trees
+    variant = TreeVariant(
+        projectVersionId, (lang or "").lower(), not exclude_articles, include_description
     )
+    body = trees.body(
+        session,
+        variant,
+        stamp,
+        lambda: workspaces.get_workspace(
+            session, caller.project_id, projectVersionId, WORKSPACE_MISSING
+        ),
+    )
+    offer_to_keep(request.scope, caller.project_id, projectVersionId, stamp)
+    return raw_ok(body)
 
 
 @router.get("/ProjectVersions/{projectVersionId}/articles")

@@ -5,6 +5,9 @@ categories and articles the most frequent; building them costs several queries a
 Every write bumps the workspace's `content_stamp` in the database, so a cached body is served
 only while it is still exactly what the database would produce, on this node or any other.
 Checking the stamp is one indexed single-row query.
+
+The category tree is not kept here as a body but as data (`trees`, lorebase.kb.tree), which a
+write updates in place of building it again.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+
+from lorebase.api.v2.tree_json import TreeJson
+from lorebase.kb.tree import CategoryTrees
 
 
 class ResponseCache:
@@ -21,6 +27,7 @@ class ResponseCache:
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         self._bytes = 0
+        self.trees = CategoryTrees(TreeJson())
 
     def get(self, key: Hashable, stamp: int) -> bytes | None:
         with self._lock:

@@ -34,11 +34,10 @@ def article_summary(a: ArticleSummary) -> Json:
     }
 
 
-def category_node(node: CategoryNode, *, depth: int | None = None) -> Json:
-    """A tree node; `depth` limits how many levels of children are expanded."""
-    expand = depth is None or depth > 0
-    child_depth = None if depth is None else depth - 1
-    return {
+def category_fields(node: CategoryNode) -> tuple[Json, Json]:
+    """A tree node's fields before its `articles` and after its `child_categories`, in the
+    official order (the tree is written out in parts: lorebase.api.v2.tree_json)."""
+    before = {
         "id": node.id,
         "name": node.name,
         "description": node.description,
@@ -46,10 +45,8 @@ def category_node(node: CategoryNode, *, depth: int | None = None) -> Json:
         "order": node.order,
         "parent_category_id": node.parent_category_id,
         "hidden": node.hidden,
-        "articles": None if node.articles is None else [article_summary(a) for a in node.articles],
-        "child_categories": [category_node(c, depth=child_depth) for c in node.children]
-        if expand
-        else [],
+    }
+    after = {
         "icon": node.icon,
         "slug": node.slug,
         "language_code": None,
@@ -58,6 +55,22 @@ def category_node(node: CategoryNode, *, depth: int | None = None) -> Json:
         "modified_at": node.modified_at,
         "status": node.status,
         "content_type": node.content_type,
+    }
+    return before, after
+
+
+def category_node(node: CategoryNode, *, depth: int | None = None) -> Json:
+    """A tree node; `depth` limits how many levels of children are expanded."""
+    expand = depth is None or depth > 0
+    child_depth = None if depth is None else depth - 1
+    before, after = category_fields(node)
+    return {
+        **before,
+        "articles": None if node.articles is None else [article_summary(a) for a in node.articles],
+        "child_categories": [category_node(c, depth=child_depth) for c in node.children]
+        if expand
+        else [],
+        **after,
     }
 
 
