@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -888,18 +889,35 @@ def check_related_articles(session: Session, workspace_id: str, ids: list[str]) 
         raise Invalid(f"Related article {missing[0]} does not exist in this workspace.")
 
 
-def related_articles(session: Session, ids: list[str]) -> list[dict[str, Any]]:
-    """id, title, hidden, slug of each related article still present, in the stored order."""
+def related_articles(
+    session: Session, ids: list[str], languages: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """id, title, hidden, slug of each related article still present, in the stored order:
+    the title and slug of the first of `languages` the article has, else of its first
+    language by code (one answer whatever order the database returns rows in)."""
     if not ids:
         return []
     rows = session.execute(
-        select(Article.id, Article.hidden, ArticleTranslation.title, ArticleTranslation.slug)
+        select(
+            Article.id,
+            Article.hidden,
+            ArticleTranslation.title,
+            ArticleTranslation.slug,
+            ArticleTranslation.language_code,
+        )
         .join(ArticleTranslation, ArticleTranslation.article_id == Article.id)
         .where(Article.id.in_(ids))
     ).all()
-    by_id = {r[0]: r for r in rows}
+    preference = {code: rank for rank, code in reversed(list(enumerate(languages)))}
+
+    def rank(row: Any) -> tuple[int, str]:
+        return preference.get(row.language_code, len(languages)), row.language_code
+
+    by_id: dict[str, Any] = {}
+    for row in sorted(rows, key=rank, reverse=True):
+        by_id[row.id] = row  # the most preferred comes last and stays
     return [
-        {"id": i, "title": by_id[i][2], "hidden": by_id[i][1], "slug": by_id[i][3]}
+        {"id": i, "title": by_id[i].title, "hidden": by_id[i].hidden, "slug": by_id[i].slug}
         for i in ids
         if i in by_id
     ]

@@ -274,7 +274,13 @@ def _settings(
     )
     values = current_settings(tr)
     body = shapes.settings(
-        values, related_articles(session, values["related_articles"] or []), with_content_type=None
+        values,
+        related_articles(
+            session,
+            values["related_articles"] or [],
+            [code, located.scope.default_language],
+        ),
+        with_content_type=None,
     )
     if settings is not None:
         body = {"url": public_url(settings, located.scope.workspace.slug, code, tr.slug), **body}

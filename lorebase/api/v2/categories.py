@@ -478,7 +478,12 @@ def publish(
 
 def _settings_view(session: Session, project_id: str, category_id: str, lang: str | None) -> Any:
     located, values = kb.settings_of(session, project_id, category_id, lang)
-    related = kb.related_articles(session, values.get("related_articles") or [])
+    scope = located.scope
+    related = kb.related_articles(
+        session,
+        values.get("related_articles") or [],
+        [scope.language(lang), scope.default_language],
+    )
     return shapes.settings(values, related, with_content_type=located.category.content_type or 0)
 
 

@@ -897,3 +897,25 @@ def test_update_description_of_an_unknown_article_or_language_is_refused(project
         assert_conforms(response, "PUT", template)
         assert response.status_code == status, path
         assert error_of(response) == message
+
+
+def test_related_articles_are_named_in_the_language_read_else_the_default(project):
+    # The title came from whichever translation the database returned last: on PostgreSQL
+    # the English settings could name a related article by its French title.
+    project.add_language("fr")
+    article_id = new_article(project)
+    related_id = new_article(project, title="Related one")
+    translated = project.put(f"/v2/Articles/{related_id}/fr", json={"title": "Article lié"})
+    assert translated.status_code == 200, translated.text
+    stored = project.put(
+        f"/v2/Articles/{article_id}/en/settings", json={"related_articles": [related_id]}
+    )
+    assert stored.status_code == 200, stored.text
+
+    def related_title(lang: str) -> str:
+        settings = project.get(f"/v2/Articles/{article_id}/{lang}/settings").json()["data"]
+        title: str = settings["related_articles"][0]["title"]
+        return title
+
+    for _ in range(3):
+        assert related_title("en") == "Related one"
