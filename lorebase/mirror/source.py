@@ -465,9 +465,7 @@ def read_article(
         path, kind = f"v2/Articles/{article_id}/{lang}", "article"
     else:
         path, kind = f"v2/Articles/{article_id}/{lang}/versions/{version}", "article-version"
-    body = client.get_json(path, kind, {"appendSASToken": "false"}, missing_ok=True)
-    route = f"GET /{path}"
-    return None if body is None else _revision(_payload(body, "data", route), route)
+    return _read_revision(client, path, kind, "data")
 
 
 def read_category_page(
@@ -477,9 +475,14 @@ def read_category_page(
         path, kind = f"v2/Categories/{category_id}/content/{lang}", "category-content"
     else:
         path, kind = f"v2/Categories/{category_id}/versions/{lang}/{version}", "category-version"
+    return _read_revision(client, path, kind, "category")
+
+
+def _read_revision(client: SourceClient, path: str, kind: str, key: str) -> Revision | None:
+    """The revision under `key` of GET `path` (media links unsigned); None if gone."""
     body = client.get_json(path, kind, {"appendSASToken": "false"}, missing_ok=True)
     route = f"GET /{path}"
-    return None if body is None else _revision(_payload(body, "category", route), route)
+    return None if body is None else _revision(_payload(body, key, route), route)
 
 
 SETTING_KEYS = (
