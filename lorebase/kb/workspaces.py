@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ScalarSelect, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import Article, Category, Language, Project, ProjectVersion, User
@@ -128,6 +128,21 @@ def touch(session: Session, workspace_id: str) -> None:
     session.execute(
         update(ProjectVersion)
         .where(ProjectVersion.id == workspace_id)
+        .values(content_stamp=ProjectVersion.content_stamp + 1)
+    )
+
+
+def touch_holding(session: Session, project_id: str, item_workspace: ScalarSelect[str]) -> None:
+    """`touch` the workspace of an item, found by `item_workspace` in the same statement.
+
+    A writer of an existing item takes the workspace this way, before it loads the item: on
+    PostgreSQL a writer that loaded the item first and then waited for the workspace would
+    decide on what it read before the previous writer committed (an item that writer had just
+    deleted was updated anyway: StaleDataError, a 500). An unknown item, or one of another
+    project, touches nothing; the caller's lookup then answers not found."""
+    session.execute(
+        update(ProjectVersion)
+        .where(ProjectVersion.id == item_workspace, ProjectVersion.project_id == project_id)
         .values(content_stamp=ProjectVersion.content_stamp + 1)
     )
 

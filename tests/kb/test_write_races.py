@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from lorebase.db.engine import make_engine, make_session_factory, transaction
 from lorebase.db.models import SearchEntry
-from lorebase.kb import articles, merge_codes, workspaces
-from lorebase.kb.errors import Invalid
+from lorebase.kb import articles, categories, merge_codes, workspaces
+from lorebase.kb.errors import Invalid, NotFound
 from lorebase.kb.revisions import article_revisions
 
 WAIT_LIMIT = 30.0
@@ -266,3 +266,30 @@ def test_a_variable_created_twice_at_once_is_refused_the_second_time(
     create(first_writer)
     with pytest.raises(Invalid, match="A variable named product already exists"):
         waited_for(project, first_writer, create)
+
+
+def test_an_update_that_waited_for_a_delete_of_its_article_answers_not_found(
+    project: Any, published_with_draft: str, first_writer: Session
+) -> None:
+    # The second writer reads the article only once the workspace is its own: it finds it
+    # gone, where reading it first and waiting after updated a deleted row (StaleDataError).
+    article_id = published_with_draft
+    articles.delete_article(first_writer, project.project_id, article_id)
+    with pytest.raises(NotFound):
+        waited_for(project, first_writer, save(project, article_id, "en", "too late"))
+
+
+def test_a_category_renamed_after_a_delete_of_it_answers_not_found(
+    project: Any, first_writer: Session
+) -> None:
+    with project.session() as session:
+        category_id = categories.create_category(
+            session, project.project_id, name="Doomed", project_version_id=project.workspace_id
+        ).id
+
+    def rename(session: Session) -> Any:
+        return categories.update_category(session, project.project_id, category_id, name="Kept")
+
+    categories.delete_category(first_writer, project.project_id, category_id)
+    with pytest.raises(NotFound):
+        waited_for(project, first_writer, rename)
