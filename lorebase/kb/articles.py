@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -370,9 +371,9 @@ def publish_article(
     except AlreadyPublished:
         raise Invalid("Article has already been published.") from None
     located.article.modified_at = utcnow()
-    values = _index(session, located.article, tr)
+    values_of = _index(session, located.article, tr)
     page_bodies.on_publish(
-        session, ArticleRevision, rev, previous, located.article.content_type, values
+        session, ArticleRevision, rev, previous, located.article.content_type, values_of()
     )
     return located
 
@@ -477,11 +478,18 @@ def update_description(
     tr.modified_at = utcnow()
 
 
-def _index(session: Session, article: Article, tr: ArticleTranslation) -> MergeCodeValues:
-    """Index the article language again; returns the language's merge-code values."""
-    values = merge_codes.values_for(session, article.project_version_id, tr.language_code)
-    search.index_article_language(session, article, tr, values)
-    return values
+def _index(
+    session: Session, article: Article, tr: ArticleTranslation
+) -> Callable[[], MergeCodeValues]:
+    """Index the article language again; returns what gives the language's merge-code values
+    (read once, and only if asked: most texts hold no merge code)."""
+    values_of = functools.cache(
+        functools.partial(
+            merge_codes.values_for, session, article.project_version_id, tr.language_code
+        )
+    )
+    search.index_article_language(session, article, tr, values_of)
+    return values_of
 
 
 def reindex(session: Session, located: Located, tr: ArticleTranslation) -> None:

@@ -9,9 +9,9 @@ derived: 3 (Published) for the public revision, 0 (Draft) for every other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, inspect, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -91,7 +91,7 @@ class RevisionStore(Generic[Tr, Rev]):
     def _owner_of(self, model: type[Any]) -> Any:
         return getattr(model, self.owner)
 
-    def lock_item(self, session: Session, owner_id: str) -> None:
+    def lock_item(self, session: Session, owner_id: str) -> bool:
         """Hold the item's row (article or category) until commit.
 
         Every change to an item's revisions (save, fork, publish, delete, a new language, the
@@ -105,17 +105,30 @@ class RevisionStore(Generic[Tr, Rev]):
         item, never a translation first. `FOR NO KEY UPDATE` (key_share) does not wait for
         transactions that merely insert rows pointing at the item. SQLite writers are one at
         a time already (`BEGIN IMMEDIATE`, lorebase.db.engine); FOR UPDATE is not rendered
-        there. Pending changes are flushed first, as the item's own update takes the row."""
+        there. Pending changes are flushed first, as the item's own update takes the row.
+        Returns False when this transaction held the row already (one PUT locks its article
+        for the revision and again for the search rows: the second time costs nothing)."""
+        held = _held_items(session)
+        if owner_id in held:
+            return False
         session.flush()
         model = self.item_model
         session.execute(
             select(model.id).where(model.id == owner_id).with_for_update(key_share=True)
         )
+        held.add(owner_id)
+        # Translations loaded before the lock are read again when next used: what another
+        # writer committed meanwhile. Once the row is held, nobody else changes them.
+        for loaded in list(session.identity_map.values()):
+            if isinstance(loaded, self.translation_model):
+                identity = inspect(loaded).identity
+                if identity is not None and identity[0] == owner_id:
+                    session.expire(loaded)
+        return True
 
     def lock(self, session: Session, tr: Tr) -> None:
-        """`lock_item`, then the translation read afresh (what another writer committed)."""
+        """`lock_item` for the translation's item (which reads the translation afresh)."""
         self.lock_item(session, getattr(tr, self.owner))
-        session.refresh(tr)
 
     def translation(self, session: Session, owner_id: str, lang: str) -> Tr | None:
         params = {"owner_id": owner_id, "lang": lang}
@@ -319,3 +332,13 @@ article_revisions: RevisionStore[ArticleTranslation, ArticleRevision] = Revision
 category_revisions: RevisionStore[CategoryTranslation, CategoryRevision] = RevisionStore(
     Category, CategoryTranslation, CategoryRevision, "category_id"
 )
+
+
+def _held_items(session: Session) -> set[str]:
+    """The ids of the items whose rows the session's current transaction holds (ids are
+    unique across articles and categories). Kept with the transaction: a new one holds none."""
+    transaction = session.get_transaction()
+    kept = session.info.get("held_items")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["held_items"] = (transaction, set())
+    return cast(set[str], kept[1])

@@ -440,7 +440,7 @@ def write_article_language(
     if settings is not None:
         apply_settings(session, tr, settings)
     tr.modified_at = translation_time(summary.modified_at, bodies)
-    index_article_language(session, article, tr, values)
+    index_article_language(session, article, tr, lambda: values)
 
 
 # --------------------------------------------------------------------------- deletions

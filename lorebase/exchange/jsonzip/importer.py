@@ -24,6 +24,7 @@ Rules (api-reference.md §2.3, Document360's portal documentation):
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -664,9 +665,10 @@ class _Builder:
                 if source is None:
                     continue
                 if number not in texts:
-                    values = rows.merge_code_values(session, workspace_id, code)
                     title, body = searchable(
-                        source["title"], source["content"] or source["html_content"], values
+                        source["title"],
+                        source["content"] or source["html_content"],
+                        functools.partial(rows.merge_code_values, session, workspace_id, code),
                     )
                     texts[number] = title, body, indexed(title, body, code)
                     vocabulary |= texts[number][2].words

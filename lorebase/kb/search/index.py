@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -131,22 +132,29 @@ def add_vocabulary(
     executor.execute(statement, rows)
 
 
-def searchable(title: str, body: str | None, values: MergeCodeValues | None) -> tuple[str, str]:
+def searchable(
+    title: str, body: str | None, values_of: Callable[[], MergeCodeValues] | None
+) -> tuple[str, str]:
     """A revision's title and the plain text of its body as readers see them: merge codes
-    resolved (a reader searches for the product's name, not for `{{variable.Product}}`)."""
-    if values is not None:
+    resolved (a reader searches for the product's name, not for `{{variable.Product}}`).
+    `values_of` gives the language's merge-code values; it is called only for a text that
+    holds a merge code (most do not, and reading the values is a query)."""
+    if values_of is not None:
         if "{{" in title:
-            title = resolve_merge_codes(title, values, target="markdown")[:TITLE_LENGTH]
+            title = resolve_merge_codes(title, values_of(), target="markdown")[:TITLE_LENGTH]
         if body and "{{" in body:
-            body = resolve_merge_codes(body, values, target="markdown")
+            body = resolve_merge_codes(body, values_of(), target="markdown")
     return title, plain_text(body)
 
 
 def index_article_language(
-    session: Session, article: Article, tr: ArticleTranslation, values: MergeCodeValues
+    session: Session,
+    article: Article,
+    tr: ArticleTranslation,
+    values_of: Callable[[], MergeCodeValues],
 ) -> None:
-    """Refresh the latest and published search rows of one article language; `values` are
-    the language's merge-code values."""
+    """Refresh the latest and published search rows of one article language; `values_of`
+    gives the language's merge-code values (see `searchable`)."""
     # Under the article's lock: two transactions that each delete and insert the rows would
     # otherwise both insert (neither sees the other's new rows).
     article_revisions.lock(session, tr)
@@ -159,13 +167,17 @@ def index_article_language(
     if tr.public_version:
         wanted["published"] = tr.public_version
     vocabulary: set[tuple[str, str]] = set()
+    # Latest and published are often the same revision: read and analysed once.
+    texts: dict[int, tuple[str, str, IndexedText]] = {}
     for kind, number in wanted.items():
-        rev = article_revisions.revision(session, article.id, tr.language_code, number)
-        if rev is None:
-            continue
-        title, body = searchable(rev.title, rev.content or rev.html_content, values)
-        text = indexed(title, body, tr.language_code)
-        vocabulary |= text.words
+        if number not in texts:
+            rev = article_revisions.revision(session, article.id, tr.language_code, number)
+            if rev is None:
+                continue
+            title, body = searchable(rev.title, rev.content or rev.html_content, values_of)
+            texts[number] = title, body, indexed(title, body, tr.language_code)
+            vocabulary |= texts[number][2].words
+        title, body, text = texts[number]
         session.add(
             SearchEntry(
                 **entry_row(
@@ -213,8 +225,5 @@ def reindex_merge_code_users(
         )
         .order_by(Article.id, ArticleTranslation.language_code)
     ).all()
-    values: dict[str, MergeCodeValues] = {}
     for article, tr in users:
-        if tr.language_code not in values:
-            values[tr.language_code] = values_of(tr.language_code)
-        index_article_language(session, article, tr, values[tr.language_code])
+        index_article_language(session, article, tr, functools.partial(values_of, tr.language_code))

@@ -1,5 +1,5 @@
 """The portal's documentation tree: categories and articles in the order the API reports them,
-reordered and moved by drag and drop or the keyboard's "Move…" form; categories created,
+reordered and moved by drag and drop or the "Move…" dialog each row opens; categories created,
 renamed, retyped, hidden and deleted; articles created."""
 
 from __future__ import annotations
@@ -121,6 +121,106 @@ def category_articles(
         section="tree",
         desk=desk,
         node=node,
+    )
+
+
+def _move_dialog(
+    request: Request,
+    visitor: VisitorDep,
+    me: SignedIn,
+    desk: Desk,
+    *,
+    kind: str,
+    item_id: str,
+    label: str,
+    places: list[ParentChoice],
+    place: str,
+    position: int,
+) -> HTMLResponse:
+    return portal_page(
+        request,
+        visitor,
+        me,
+        "portal/move_dialog.html",
+        title=f"Move {label}",
+        section="tree",
+        desk=desk,
+        kind=kind,
+        item_id=item_id,
+        label=label,
+        places=places,
+        place=place,
+        position=position,
+    )
+
+
+# The "Move…" dialog's form, fetched when a row's button is pressed: one dialog in the tree
+# page and no form per row keeps a tree of thousands of rows small. It posts to the move
+# handlers below, with their permission.
+@router.get("/portal/categories/{category_id}/move")
+def category_move_dialog(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    category_id: str,
+    ws: str = "",
+    lang: str = "",
+) -> Response:
+    desk, roots = _tree(request, me, ws, lang)
+    node = _find(roots, category_id[:64])
+    if node is None:
+        return HTMLResponse('<p class="problem">This category no longer exists.</p>', 404)
+    inside = {choice.id for choice in flatten([node])}
+    siblings = (
+        (_find(roots, node.parent_category_id) or node).children
+        if node.parent_category_id
+        else roots
+    )
+    return _move_dialog(
+        request,
+        visitor,
+        me,
+        desk,
+        kind="categories",
+        item_id=node.id,
+        label=node.name,
+        places=[choice for choice in flatten(roots) if choice.id not in inside],
+        place=node.parent_category_id or "",
+        position=1 + next((i for i, s in enumerate(siblings) if s.id == node.id), 0),
+    )
+
+
+@router.get("/portal/articles/{article_id}/move")
+def article_move_dialog(
+    request: Request,
+    visitor: VisitorDep,
+    me: Organiser,
+    article_id: str,
+    ws: str = "",
+    lang: str = "",
+) -> Response:
+    desk, roots = _tree(request, me, ws, lang)
+    with reading(request) as session:
+        try:
+            located = articles.locate(session, me.project_id, article_id[:64])
+            home = categories.category_with_children(
+                session, me.project_id, located.article.category_id or "", desk.lang
+            )
+        except (NotFound, Invalid):
+            return HTMLResponse('<p class="problem">This article no longer exists.</p>', 404)
+    neighbours = home.articles or []
+    index = next((i for i, a in enumerate(neighbours) if a.id == located.article.id), None)
+    return _move_dialog(
+        request,
+        visitor,
+        me,
+        desk,
+        kind="articles",
+        item_id=located.article.id,
+        label="the article" if index is None else neighbours[index].title,
+        places=flatten(roots),
+        place=home.id,
+        position=1 if index is None else index + 1,
     )
 
 
