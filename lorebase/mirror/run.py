@@ -18,7 +18,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,7 +52,7 @@ NOT_COPIED = (
     "bodies keep their merge codes, listed above",
     "revisions other than the latest and the published one (each would cost one more request)",
     "reader groups, feedback, page views and portal settings: no v2 route",
-    "Drive files no body links to; category icons and featured images keep the source's URLs",
+    "Drive files that no body, category icon or featured image links to",
 )
 
 
@@ -324,7 +324,7 @@ class Mirror:
                 self.users = writer.upsert_team(session, self.project_id, plan.team)
                 report.team = len(plan.team)
             for space in plan.workspaces:
-                self._structure(space)
+                self._structure(space, plan, report)
             total = len(plan.tasks)
             for done, (task, fetched) in enumerate(self._fetched(plan, report)):
                 if progress is not None:
@@ -346,13 +346,19 @@ class Mirror:
             self._finish(source_id, plan, outcome, report)
         return report
 
-    def _structure(self, space: WorkspacePlan) -> None:
+    def _structure(self, space: WorkspacePlan, plan: Plan, report: MirrorReport) -> None:
         """The workspace, its languages, every category's place and every known article's
-        place: all from the trees, in one transaction."""
+        place: all from the trees, in one transaction; category icons kept in the source's
+        Drive are copied first and linked to the copies."""
+        icons = self._media([c.icon for c in space.categories if c.icon], plan, report)
         with transaction(self.sessions) as session:
             writer.upsert_workspace(session, self.project_id, space.workspace)
+            rewrite = self._store_media(session, icons, plan, report)
+            categories = [
+                replace(c, icon=rewrite(c.icon)) if c.icon else c for c in space.categories
+            ]
             writer.upsert_categories(
-                session, space.workspace.id, space.categories, space.times("category")
+                session, space.workspace.id, categories, space.times("category")
             )
             for (_, code), node in space.category_names.items():
                 writer.upsert_category_name(session, node, code)
@@ -408,7 +414,16 @@ class Mirror:
                 return None
             if self.options.settings:
                 settings = src.read_settings(self.client, "article", task.item_id, task.code)
-        return Fetched(bodies, settings, self._media(bodies, plan, report))
+        texts = [
+            t
+            for rev in (bodies.revisions if bodies else [])
+            for t in (rev.content, rev.html_content, rev.block_content)
+            if t
+        ]
+        featured = (settings or {}).get("featured_image_url")
+        if isinstance(featured, str) and featured:
+            texts.append(featured)
+        return Fetched(bodies, settings, self._media(texts, plan, report))
 
     def _write(
         self, task: Task, fetched: Fetched, plan: Plan, source_id: str, report: MirrorReport
@@ -416,6 +431,11 @@ class Mirror:
         bodies, settings = fetched.bodies, fetched.settings
         with transaction(self.sessions) as session:
             rewrite = self._store_media(session, fetched.files, plan, report)
+            if settings and settings.get("featured_image_url"):
+                settings = {
+                    **settings,
+                    "featured_image_url": rewrite(settings["featured_image_url"]),
+                }
             if task.kind == "category":
                 assert task.category is not None
                 writer.write_category_page(
@@ -460,19 +480,13 @@ class Mirror:
     # ----------------------------------------------------------------------- media
 
     def _media(
-        self, bodies: writer.Bodies | None, plan: Plan, report: MirrorReport
+        self, texts: list[str], plan: Plan, report: MirrorReport
     ) -> dict[str, tuple[DriveFileInfo, bytes | None]]:
         """Source URL -> (file, its bytes, or None when the target already has it) for every
-        Drive file the bodies link to."""
+        Drive file the texts (bodies, an icon, a featured image) link to."""
         found: dict[str, tuple[DriveFileInfo, bytes | None]] = {}
-        if bodies is None or not plan.files:
+        if not texts or not plan.files:
             return found
-        texts = [
-            t
-            for rev in bodies.revisions
-            for t in (rev.content, rev.html_content, rev.block_content)
-            if t
-        ]
         with self.sessions() as session:
             for text in texts:
                 for url in _URL.findall(text):

@@ -28,7 +28,9 @@ from fastapi.testclient import TestClient
 from lorebase.app import create_app
 from lorebase.auth.tokens import issue_token
 from lorebase.db.engine import make_engine, make_session_factory, transaction
+from lorebase.db.models import ArticleTranslation
 from lorebase.kb import workspaces
+from lorebase.kb.settings import apply_settings
 from lorebase.settings import Settings
 from tests.e2e.test_live_server import LOREBASE, free_port
 
@@ -211,6 +213,9 @@ class SmallProject:
     articles: list[str]
     page_id: str
     file_url: str
+    guide: str  # a folder whose icon is `icon_url`
+    icon_url: str
+    cover_url: str  # the featured image of the first article
 
 
 def build_project(source: SourceServer, articles: int = 12) -> SmallProject:
@@ -246,8 +251,19 @@ def build_project(source: SourceServer, articles: int = 12) -> SmallProject:
     )
     assert uploaded.status_code == 200, uploaded.text
     file_url = uploaded.json()["data"][0]["file_url"]
+    # Two more images, each linked from one place only: a category's icon, an article's
+    # featured image.
+    icon_url, cover_url = (
+        api.post(
+            "/v2/Drive/Folders/Files",
+            params={"DriveFolderId": folder_id, "UserId": owner},
+            files={"files": (name, png(width, 1), "image/png")},
+        ).json()["data"][0]["file_url"]
+        for name, width in (("icon.png", 1), ("cover.png", 2))
+    )
 
     guide = post("/v2/Categories", {"name": "Guide", "project_version_id": workspace})["id"]
+    put(f"/v2/Categories/{guide}", {"icon": icon_url})
     deep = post(
         "/v2/Categories",
         {"name": "Deep", "project_version_id": workspace, "parent_category_id": guide, "order": 2},
@@ -307,7 +323,12 @@ def build_project(source: SourceServer, articles: int = 12) -> SmallProject:
             "allow_comments": False,
         },
     )
-    return SmallProject(workspace, owner, editor, ids, page, file_url)
+    # The v2 settings route has no featured image (UpdateArticleSettingsRequest): Document360
+    # sets it in its portal; here, in the source's database.
+    with source.session() as session:
+        first = session.get(ArticleTranslation, (ids[0], "en"))
+        apply_settings(session, first, {"featured_image_url": cover_url})
+    return SmallProject(workspace, owner, editor, ids, page, file_url, guide, icon_url, cover_url)
 
 
 # --------------------------------------------------------------------------- the mirror

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -64,6 +65,17 @@ def test_mirror_copies_the_project_with_its_ids_bodies_revisions_settings_and_me
         assert small.file_url not in body and path in body
         assert client.get(path).content == source.api.get(small.file_url).content
     assert "unresolved merge code: {{variable.Product}}" in done.stdout
+    # The icon and the featured image are copied too, and linked to the copies.
+    with target.client() as client:
+        icon = client.get(f"/v2/Categories/{small.guide}").json()["data"]["icon"]
+        settings = client.get(f"/v2/Articles/{small.articles[0]}/en/settings").json()["data"]
+        for copied, original in (
+            (icon, small.icon_url),
+            (settings["featured_image_url"], small.cover_url),
+        ):
+            file_id = original.split("/")[-2]
+            assert copied != original and f"/media/{image.project_id}/{file_id}/" in copied
+            assert client.get(urlsplit(copied).path).content == source.api.get(original).content
 
 
 def test_a_second_run_reads_the_trees_and_copies_nothing(
