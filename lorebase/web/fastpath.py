@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
@@ -40,8 +42,10 @@ Kept = TypeVar("Kept", bound=_Answer)
 class KeptPage:
     workspace_id: str
     stamp: int
-    etag: bytes
-    headers: list[tuple[bytes, bytes]]  # every header but the length
+    etag: str
+    modified: int | None  # Last-Modified, in seconds since the epoch
+    headers: list[tuple[bytes, bytes]]  # the headers of a 304 (the type and length are not)
+    content_type: bytes
     body: bytes
 
 
@@ -92,14 +96,16 @@ class ReaderFastPath:
         if page is None or not self._current(page):
             await self.app(scope, receive, send)
             return
-        if _has_it(scope, page.etag):
+        if _unchanged(scope, page):
             await send({"type": "http.response.start", "status": 304, "headers": page.headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        length = (b"content-length", str(len(page.body)).encode())
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [*page.headers, length]}
-        )
+        headers = [
+            *page.headers,
+            (b"content-type", page.content_type),
+            (b"content-length", str(len(page.body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         body = b"" if scope["method"] == "HEAD" else page.body
         await send({"type": "http.response.body", "body": body})
 
@@ -113,9 +119,33 @@ class ReaderFastPath:
         )
 
 
-def _has_it(scope: Scope, etag: bytes) -> bool:
+def _unchanged(scope: Scope, page: KeptPage) -> bool:
+    if_none_match = if_modified_since = None
     for name, value in scope["headers"]:
         if name == b"if-none-match":
-            tags = {t.strip().removeprefix(b"W/") for t in value.split(b",")}
-            return etag in tags or b"*" in tags
-    return False
+            if_none_match = value.decode("latin-1")
+        elif name == b"if-modified-since":
+            if_modified_since = value.decode("latin-1")
+    if if_none_match is None and if_modified_since is None:
+        return False
+    return not_modified(if_none_match, if_modified_since, page.etag, page.modified)
+
+
+def not_modified(
+    if_none_match: str | None, if_modified_since: str | None, etag: str, modified: int | None
+) -> bool:
+    """Whether the reader has the page already (RFC 9110 §13.2.2): its If-None-Match names
+    the ETag; or, only when it sent no If-None-Match, the page has not changed since its
+    If-Modified-Since (to the second; a date that does not parse is ignored)."""
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    if if_modified_since is None or modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    if since.tzinfo is None:  # asctime's form has no zone: it is GMT
+        since = since.replace(tzinfo=UTC)
+    return modified <= int(since.timestamp())

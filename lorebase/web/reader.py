@@ -4,7 +4,8 @@ stylesheet and body pipeline.
 
 Pages are the same for every reader of a project, so they carry nothing of the visitor (no
 CSRF token, no name in the header): a rendered page is kept per process under its
-workspace's content stamp, and answered with an ETag (304 when the reader has it already).
+workspace's content stamp, and answered with an ETag and a Last-Modified (304 when the
+reader has it already).
 Private projects (and workspaces not public) need a signed-in reader; their pages are
 `Cache-Control: private` and their media links are signed as the API signs them.
 """
@@ -20,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -29,11 +30,20 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lorebase.auth.readers import readable_workspaces
 from lorebase.auth.sessions import SignedIn, check_session, touch_session
-from lorebase.db.engine import transaction
+from lorebase.db.engine import lookup, transaction
+from lorebase.db.models import (
+    Article,
+    ArticleTranslation,
+    Category,
+    CategoryTranslation,
+    MergeCodeEntry,
+    ProjectVersion,
+)
 from lorebase.exchange.display import PageSource, published_source, render_page
 from lorebase.exchange.htmlsite.navigation import (
     NavNode,
@@ -61,7 +71,7 @@ from lorebase.kb.settings import former_owners
 from lorebase.render import MergeCodeValues
 from lorebase.render.page import ReadyBody, ready_body
 from lorebase.runtime import Runtime
-from lorebase.web.fastpath import KeptPage, KeptPages
+from lorebase.web.fastpath import KeptPage, KeptPages, not_modified
 from lorebase.web.reading import (
     ProjectRow,
     ReaderLanguage,
@@ -95,6 +105,7 @@ SEARCH_WINDOW = 100
 SUGGESTIONS = 8
 WORDS_PER_MINUTE = 200
 PAGES_KEPT = 1000  # rendered pages kept per process (a few tens of KB each)
+DATES_KEPT = 1000  # workspaces' content dates kept per process, by stamp
 READER_LABELS = {
     **LABELS,
     "not_found": "Page not found",
@@ -182,6 +193,9 @@ class Reading:
     _session: Session | None = None
     _ws: ReaderWorkspace | None = None
     missing: bool = False  # the address named no workspace: only a not-found page is shown
+    # The crawlers' files of the whole site (robots.txt, sitemap.xml, llms.txt), not of a
+    # workspace: dated by the newest content of every public workspace.
+    whole_site: bool = False
 
     @property
     def session(self) -> Session:
@@ -217,6 +231,7 @@ def install(app: Any, base_path: str) -> None:
     app.state.reader_site = ReaderSite(base_path)
     app.state.reader_pages = RenderedPages(PAGES_KEPT)
     app.state.reader_kept_pages = KeptPages[KeptPage](PAGES_KEPT)
+    app.state.reader_content_dates = {}
     from lorebase.web import crawlers
 
     app.include_router(crawlers.router, prefix=base_path)
@@ -453,6 +468,10 @@ def open_reading(
         raise BrowserError(404, READER_LABELS["not_found"], READER_LABELS["not_found_detail"])
     reading = Reading(request, runtime, project, row, _site(request), private, reader, allowed)
     reading.missing = missing
+    reading.whole_site = public_only and workspace_slug is None and workspace_id is None
+    # `answer` dates the pages that carry no date of their own by the reading's content
+    # (the crawlers' files are answered by `web.crawlers`, which passes only the request).
+    request.state.reading = reading
     try:
         yield reading
     finally:
@@ -475,13 +494,85 @@ def cached_page(
     reading: Reading, key: tuple[Any, ...], render: Callable[[], Served | None]
 ) -> Served | None:
     pages = _pages(reading.request)
-    full_key = (reading.row.id, reading.row.stamp, *key)
+    stamp: Any = reading.row.stamp
+    if reading.whole_site:  # it shows every public workspace: kept while none has changed
+        stamp = tuple((row.id, row.stamp) for row in reading.project.workspaces)
+    full_key = (reading.row.id, stamp, *key)
     served = pages.get(full_key)
     if served is None:
         served = render()
         if served is not None:
+            served = _dated(reading, served)
             pages.put(full_key, served)
     return served
+
+
+# The newest write among a workspace's content, with the stamp the same statement saw. A
+# deleted item leaves no date behind: the date may then stay (or go back) while the ETag
+# moves, which is why If-None-Match, when sent, is the one asked (RFC 9110 §13.2.2).
+_CONTENT_DATE = select(
+    ProjectVersion.content_stamp,
+    ProjectVersion.modified_at,
+    select(func.max(Category.modified_at))
+    .where(Category.project_version_id == ProjectVersion.id)
+    .scalar_subquery()
+    .label("categories"),
+    select(func.max(CategoryTranslation.modified_at))
+    .join(Category, Category.id == CategoryTranslation.category_id)
+    .where(Category.project_version_id == ProjectVersion.id)
+    .scalar_subquery()
+    .label("category_translations"),
+    select(func.max(Article.modified_at))
+    .where(Article.project_version_id == ProjectVersion.id)
+    .scalar_subquery()
+    .label("articles"),
+    select(func.max(ArticleTranslation.modified_at))
+    .join(Article, Article.id == ArticleTranslation.article_id)
+    .where(Article.project_version_id == ProjectVersion.id)
+    .scalar_subquery()
+    .label("article_translations"),
+    select(func.max(MergeCodeEntry.modified_at))
+    .where(MergeCodeEntry.project_version_id == ProjectVersion.id)
+    .scalar_subquery()
+    .label("merge_codes"),
+).where(ProjectVersion.id == bindparam("workspace_id"))
+
+
+def content_date(reading: Reading, row: WorkspaceRow) -> datetime:
+    """When the workspace's content last changed: the newest write among its categories,
+    articles, their translations and its merge codes (the workspace's own date when it has
+    none). Read from the database, so every server process dates a page alike; read once per
+    stamp per process."""
+    dates: dict[tuple[str, int], datetime] = reading.request.app.state.reader_content_dates
+    known = dates.get((row.id, row.stamp))
+    if known is not None:
+        return known
+    found = lookup(reading.runtime.lookup_engine, _CONTENT_DATE, {"workspace_id": row.id})
+    if found is None:  # the workspace went since the request began
+        return row.modified_at
+    newest: datetime = max(d for d in found[1:] if d is not None)
+    # A write committed since the request read the stamp: its date is right for the newer
+    # stamp, and later than this one's (a later Last-Modified only costs a full answer).
+    if int(found.content_stamp) == row.stamp:
+        if len(dates) >= DATES_KEPT:
+            dates.clear()
+        dates[(row.id, row.stamp)] = newest
+    return newest
+
+
+def _page_date(reading: Reading) -> datetime:
+    """The date of a page with none of its own: its workspace's content date; for the
+    crawlers' files of the whole site, the newest of the public workspaces'."""
+    if not reading.whole_site:
+        return content_date(reading, reading.row)
+    public = [row for row in reading.project.workspaces if row.is_public]
+    return max((content_date(reading, row) for row in public), default=reading.row.modified_at)
+
+
+def _dated(reading: Reading, served: Served) -> Served:
+    if served.last_modified is not None or served.status != 200:
+        return served
+    return replace(served, last_modified=_page_date(reading))
 
 
 def answer(
@@ -492,12 +583,25 @@ def answer(
     media_signed: bool = False,
     max_age: int = 0,
 ) -> Response:
+    reading: Reading | None = getattr(request.state, "reading", None)
+    if reading is not None:
+        served = _dated(reading, served)
     if media_signed:
         served = _signed(request, served)
     headers = _headers(served, private, max_age)
-    if served.status == 200 and _has_it(request.headers.get("if-none-match", ""), served.etag):
+    if served.status == 200 and not_modified(
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        served.etag,
+        _seconds(served.last_modified),
+    ):
         return Response(status_code=304, headers=headers)
     return Response(served.body, served.status, headers=headers, media_type=served.media_type)
+
+
+def _seconds(moment: datetime | None) -> int | None:
+    # Last-Modified has whole seconds: the date as sent is the one compared.
+    return None if moment is None else int(moment.timestamp())
 
 
 def _headers(served: Served, private: bool, max_age: int = 0) -> dict[str, str]:
@@ -515,22 +619,19 @@ def _keep(reading: Reading, served: Served) -> None:
     if reading.private or served.status != 200:
         return
     headers = [
-        (name.lower().encode(), value.encode())
-        for name, value in {
-            **_headers(served, False),
-            "content-type": served.media_type,
-        }.items()
+        (name.lower().encode(), value.encode()) for name, value in _headers(served, False).items()
     ]
     scope = reading.request.scope
-    kept = KeptPage(reading.row.id, reading.row.stamp, served.etag.encode(), headers, served.body)
+    kept = KeptPage(
+        reading.row.id,
+        reading.row.stamp,
+        served.etag,
+        _seconds(served.last_modified),
+        headers,
+        served.media_type.encode(),
+        served.body,
+    )
     _kept(reading.request).put((scope["path"], scope["query_string"]), kept)
-
-
-def _has_it(if_none_match: str, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return etag in tags or "*" in tags
 
 
 def _signed(request: Request, served: Served) -> Served:

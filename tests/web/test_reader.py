@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -17,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from lorebase.auth import readers
 from lorebase.auth.roles import Role
-from lorebase.kb import workspaces
+from lorebase.kb import feedback, workspaces
 from tests.api.v2.test_drive import png
 from tests.conftest import BACKENDS, Project
 from tests.web.conftest import Site
@@ -409,6 +412,40 @@ def test_the_language_switcher_keeps_the_article(library: Library) -> None:
     }
 
 
+def workspace_links(text: str) -> dict[str, str]:
+    """The workspace switcher's links: name -> href."""
+    switcher = re.search(r'<nav class="languages workspaces-switch"[^>]*>(.*?)</nav>', text, re.S)
+    assert switcher, "the page has no workspace switcher"
+    links = re.findall(r'<a href="([^"]*)"(?: aria-current="true")?>([^<]*)</a>', switcher.group(1))
+    return {html.unescape(name): html.unescape(href) for href, name in links}
+
+
+def test_the_workspace_switcher_keeps_the_article_when_the_other_workspace_has_it(
+    project: Project,
+) -> None:
+    guides, _ = _small_site(project)
+    article(project, guides, "Configure", "Only the first workspace has it.")
+    article(project, guides, "Roadmap", "Published here, a draft there.")
+    article(project, guides, "Internal", "Published here, hidden there.")
+    second = add_workspace(project, "v2", "Version two")
+    upgrading = category(project, "Upgrading", workspace=second)
+    article(project, upgrading, "Install", "Install version two.", workspace=second)
+    article(project, upgrading, "Roadmap", "Not yet.", workspace=second, published=False)
+    hidden = article(project, upgrading, "Internal", "Staff only.", workspace=second)
+    ok(project.put(f"/v2/Articles/{hidden}/en", json={"hidden": True}))
+
+    def links(path: str) -> dict[str, str]:
+        response = project.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return workspace_links(response.text)
+
+    assert links("/docs/install") == {"v1": "/", "Version two": "/v2/docs/install"}
+    assert links("/v2/docs/install") == {"v1": "/docs/install", "Version two": "/v2"}
+    # Not in the other workspace, not published there, hidden there: its home.
+    for slug in ("configure", "roadmap", "internal"):
+        assert links(f"/docs/{slug}") == {"v1": "/", "Version two": "/v2"}, slug
+
+
 def test_a_language_without_the_translation_shows_the_default_article_with_a_notice(
     library: Library,
 ) -> None:
@@ -574,6 +611,124 @@ def test_pages_carry_an_etag_and_answer_304_to_a_reader_who_has_them(library: Li
     assert get(library, "/docs/install", headers={"If-None-Match": f"W/{etag}"}).status_code == 304
     stale = get(library, "/docs/install", headers={"If-None-Match": '"0000"'})
     assert stale.status_code == 200 and "<h1>Install</h1>" in stale.text
+
+
+# Every kind of page: home, a folder category, a tag, the search, a sitemap, an article.
+CONDITIONAL_PATHS = [
+    "/",
+    "/docs/en/category/guides",
+    "/docs/en/tags/setup",
+    f"/search?q={SEARCH_WORD}",
+    "/sitemaps/v1/en.xml",
+    "/docs/install",
+]
+VALIDATORS = ("etag", "last-modified", "cache-control")
+
+
+def http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def validators(response: Any) -> dict[str, str | None]:
+    return {name: response.headers.get(name) for name in VALIDATORS}
+
+
+def same_headers(response: Any) -> dict[str, str]:
+    """The headers that are the same for every answer of a page (not the request's id)."""
+    return {k: v for k, v in response.headers.items() if k != "x-request-id"}
+
+
+@pytest.mark.parametrize("path", CONDITIONAL_PATHS)
+def test_every_page_carries_a_last_modified_that_holds_until_content_changes(
+    library: Library, help_site: TestClient, path: str
+) -> None:
+    first = get(library, path)
+    again = get(library, path)
+    elsewhere = help_site.get("/help" + path)
+
+    assert first.status_code == 200 and re.fullmatch(r'"[0-9a-f]+"', first.headers["etag"])
+    modified = parsedate_to_datetime(first.headers["last-modified"])
+    assert first.headers["last-modified"] == http_date(modified)  # IMF-fixdate, in GMT
+    assert modified <= datetime.now(UTC)
+    assert again.headers["last-modified"] == first.headers["last-modified"]
+    # Another server process dates the page alike.
+    assert elsewhere.headers["last-modified"] == first.headers["last-modified"]
+
+
+def test_a_kept_page_is_answered_as_its_route_answered_it(library: Library) -> None:
+    with started(library.project.settings) as other:
+        for path in CONDITIONAL_PATHS:
+            routed, kept = other.get(path), other.get(path)
+            assert routed.status_code == kept.status_code == 200, path
+            assert kept.content == routed.content, path
+            assert same_headers(kept) == same_headers(routed), path
+            assert kept.headers["last-modified"] == get(library, path).headers["last-modified"]
+
+
+@pytest.mark.parametrize("condition", ["If-None-Match", "If-Modified-Since"])
+def test_every_page_answers_304_to_a_reader_who_has_it(library: Library, condition: str) -> None:
+    full = {path: get(library, path) for path in CONDITIONAL_PATHS}
+    # A process of its own: its routes answer first, then its fast path (pages kept).
+    with started(library.project.settings) as other:
+        for path, response in full.items():
+            value = response.headers["etag" if condition == "If-None-Match" else "last-modified"]
+            routed = other.get(path, headers={condition: value})
+            kept = other.get(path, headers={condition: value})
+            for answer in (routed, kept):
+                assert answer.status_code == 304, (path, answer.status_code)
+                assert answer.content == b""
+                assert validators(answer) == validators(response), path
+                assert "content-type" not in answer.headers, path
+            assert same_headers(routed) == same_headers(kept), path
+
+
+@pytest.mark.parametrize("path", ["/", f"/search?q={SEARCH_WORD}", "/sitemaps/v1/en.xml"])
+def test_if_modified_since_is_asked_only_without_if_none_match_and_to_the_second(
+    library: Library, path: str
+) -> None:
+    full = get(library, path)
+    modified = parsedate_to_datetime(full.headers["last-modified"])
+    second = timedelta(seconds=1)
+
+    def status(**headers: str) -> int:
+        code: int = get(library, path, headers=headers).status_code
+        return code
+
+    for same in (
+        http_date(modified),
+        http_date(modified + second),
+        modified.strftime("%a %b %d %H:%M:%S %Y"),  # asctime
+        modified.strftime("%A, %d-%b-%y %H:%M:%S GMT"),  # RFC 850
+    ):
+        assert status(**{"If-Modified-Since": same}) == 304, same
+    for changed in (http_date(modified - second), "yesterday", "Mon, 32 Foo 2020 99:00:00 GMT"):
+        assert status(**{"If-Modified-Since": changed}) == 200, changed
+    # If-None-Match, when sent, is the one asked.
+    stale = {"If-None-Match": '"0000"', "If-Modified-Since": http_date(modified)}
+    assert status(**stale) == 200
+    current = {"If-None-Match": full.headers["etag"], "If-Modified-Since": "Mon, 1 Jan 1990"}
+    assert status(**current) == 304
+    full_again = get(library, path, headers={"If-Modified-Since": http_date(modified - second)})
+    assert full_again.content == full.content
+    assert validators(full_again) == validators(full)
+
+
+def test_a_write_moves_the_last_modified_of_the_pages_it_changes(project: Project) -> None:
+    guides, _ = _small_site(project)
+    paths = ["/", "/docs/en/category/guides", "/sitemaps/v1/en.xml"]
+    before = {path: project.client.get(path) for path in paths}
+    time.sleep(1.05 - time.time() % 1)  # Last-Modified has whole seconds
+
+    article(project, guides, "Later", "Written afterwards.")
+
+    for path in paths:
+        since = {"If-Modified-Since": before[path].headers["last-modified"]}
+        after = project.client.get(path, headers=since)
+        assert after.status_code == 200, path
+        assert parsedate_to_datetime(after.headers["last-modified"]) > parsedate_to_datetime(
+            before[path].headers["last-modified"]
+        ), path
+        assert "/docs/later" in after.text, path
 
 
 def _small_site(project: Project) -> tuple[str, str]:
@@ -813,9 +968,6 @@ def test_suggestions_are_json_hits_with_title_link_path_and_snippet(library: Lib
 
 
 def test_a_search_that_finds_nothing_is_counted(library: Library) -> None:
-    feedback = pytest.importorskip(
-        "lorebase.kb.feedback", reason="lorebase.kb.feedback (search misses) is not written yet"
-    )
     for query in ("Wombat  Grooming", "wombat grooming"):
         assert hits_of(page(library, f"/search?q={quote(query)}")) == []
     page(library, f"/search?q={SEARCH_WORD}")

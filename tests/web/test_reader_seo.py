@@ -4,14 +4,25 @@ sitemap per public workspace language, robots.txt, llms.txt and the `.md` twins 
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
 
-from tests.conftest import BACKENDS
-from tests.web.reader_content import Library, build_library, module_project, ok, started
+from tests.conftest import BACKENDS, Project
+from tests.web.reader_content import (
+    Library,
+    add_workspace,
+    article,
+    build_library,
+    category,
+    module_project,
+    ok,
+    started,
+)
 
 BASE_URL = "http://127.0.0.1:8000"  # the public URL the test settings default to
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -204,3 +215,58 @@ def test_the_markdown_twin_shows_the_published_revision_only(library: Library) -
         response = library.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+# --- caching -----------------------------------------------------------------------------------
+
+CRAWLER_FILES = ["/robots.txt", "/sitemap.xml", "/sitemaps/v1/en.xml", "/llms.txt"]
+
+
+def http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+@pytest.mark.parametrize("path", CRAWLER_FILES)
+def test_crawler_files_carry_a_last_modified_and_answer_304_to_either_condition(
+    library: Library, path: str
+) -> None:
+    full = library.get(path)
+    modified = parsedate_to_datetime(full.headers["last-modified"])
+    validators = {name: full.headers.get(name) for name in ("etag", "last-modified")}
+
+    assert full.status_code == 200 and full.headers["etag"]
+    assert modified <= datetime.now(UTC)
+    assert library.get(path).headers["last-modified"] == full.headers["last-modified"]
+    with started(library.project.settings) as other:  # another process dates it alike
+        assert other.get(path).headers["last-modified"] == full.headers["last-modified"]
+    for condition in (
+        {"If-None-Match": full.headers["etag"]},
+        {"If-Modified-Since": http_date(modified)},
+    ):
+        answer = library.get(path, headers=condition)
+        assert answer.status_code == 304 and answer.content == b"", condition
+        assert {name: answer.headers.get(name) for name in validators} == validators
+    earlier = {"If-Modified-Since": http_date(modified - timedelta(seconds=1))}
+    assert library.get(path, headers=earlier).status_code == 200
+
+
+def test_llms_txt_follows_a_write_to_any_public_workspace(project: Project) -> None:
+    first = category(project, "Guides")
+    article(project, first, "Install", "The first words.")
+    second = add_workspace(project, "v2", "Version two")
+    upgrading = category(project, "Upgrading", workspace=second)
+    article(project, upgrading, "Migrate", "Move.", workspace=second)
+    before = project.client.get("/llms.txt")
+    assert "/v2/docs/migrate.md" in before.text
+    time.sleep(1.05 - time.time() % 1)  # Last-Modified has whole seconds
+
+    article(project, upgrading, "Rollback", "Back.", workspace=second)
+    after = project.client.get(
+        "/llms.txt", headers={"If-Modified-Since": before.headers["last-modified"]}
+    )
+
+    assert after.status_code == 200
+    assert "/v2/docs/rollback.md" in after.text
+    assert parsedate_to_datetime(after.headers["last-modified"]) > parsedate_to_datetime(
+        before.headers["last-modified"]
+    )
