@@ -1,9 +1,9 @@
 """Cached reader pages answered before routing.
 
 A public page the reader site has rendered is kept here under its address, with the
-workspace and content stamp it was rendered at. A request for the same address is answered
-from here when the workspace's stamp (one indexed row, read on every request, so a write on
-any server process is seen at once) has not moved and the project is still public: no route
+content stamps of its project's workspaces it was rendered at. A request for the same address
+is answered from here when those stamps (one indexed read, on every request, so a write on any
+server process is seen at once) have not moved and the workspace is still public: no route
 matching over the API's hundred-odd templates, no thread hop, no session. Anything else, and
 every first request, goes through the reader's routes, which fill this cache.
 """
@@ -11,6 +11,7 @@ every first request, goes through the reader's routes, which fill this cache.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -19,14 +20,21 @@ from typing import Generic, Protocol, TypeVar
 from sqlalchemy import bindparam, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lorebase.db.engine import lookup
+from lorebase.db.engine import lookup_rows
 from lorebase.db.models import Project, ProjectVersion
 from lorebase.runtime import Runtime
 
-_STAMP = (
-    select(ProjectVersion.content_stamp, ProjectVersion.is_public, Project.is_private)
+# Every workspace of the page's project: a page links to the others (the workspace switcher
+# keeps the article when it exists there), so a write to any of them may change it.
+_STAMPS = (
+    select(
+        ProjectVersion.id,
+        ProjectVersion.content_stamp,
+        ProjectVersion.is_public,
+        Project.is_private,
+    )
     .join(Project, Project.id == ProjectVersion.project_id)
-    .where(ProjectVersion.id == bindparam("workspace_id"))
+    .where(ProjectVersion.project_id == bindparam("project_id"))
 )
 
 
@@ -38,10 +46,19 @@ class _Answer(Protocol):
 Kept = TypeVar("Kept", bound=_Answer)
 
 
+Stamps = tuple[tuple[str, int], ...]
+
+
+def project_stamps(workspaces: Iterable[tuple[str, int]]) -> Stamps:
+    """The content stamps of a project's workspaces, by id: what a kept page was drawn at."""
+    return tuple(sorted(workspaces))
+
+
 @dataclass(frozen=True)
 class KeptPage:
+    project_id: str
     workspace_id: str
-    stamp: int
+    stamps: Stamps
     etag: str
     modified: int | None  # Last-Modified, in seconds since the epoch
     headers: list[tuple[bytes, bytes]]  # the headers of a 304 (the type and length are not)
@@ -110,13 +127,10 @@ class ReaderFastPath:
         await send({"type": "http.response.body", "body": body})
 
     def _current(self, page: KeptPage) -> bool:
-        row = lookup(self.runtime.lookup_engine, _STAMP, {"workspace_id": page.workspace_id})
-        return (
-            row is not None
-            and row.content_stamp == page.stamp
-            and bool(row.is_public)
-            and not row.is_private
-        )
+        rows = lookup_rows(self.runtime.lookup_engine, _STAMPS, {"project_id": page.project_id})
+        if project_stamps((r.id, r.content_stamp) for r in rows) != page.stamps:
+            return False
+        return any(r.id == page.workspace_id and r.is_public and not r.is_private for r in rows)
 
 
 def _unchanged(scope: Scope, page: KeptPage) -> bool:

@@ -71,7 +71,7 @@ from lorebase.kb.settings import former_owners
 from lorebase.render import MergeCodeValues
 from lorebase.render.page import ReadyBody, ready_body
 from lorebase.runtime import Runtime
-from lorebase.web.fastpath import KeptPage, KeptPages, not_modified
+from lorebase.web.fastpath import KeptPage, KeptPages, not_modified, project_stamps
 from lorebase.web.reading import (
     ProjectRow,
     ReaderLanguage,
@@ -494,10 +494,11 @@ def cached_page(
     reading: Reading, key: tuple[Any, ...], render: Callable[[], Served | None]
 ) -> Served | None:
     pages = _pages(reading.request)
-    stamp: Any = reading.row.stamp
-    if reading.whole_site:  # it shows every public workspace: kept while none has changed
-        stamp = tuple((row.id, row.stamp) for row in reading.project.workspaces)
-    full_key = (reading.row.id, stamp, *key)
+    # Kept while no workspace of the project has changed: a page shows the others too (the
+    # workspace switcher links to the article there when it exists; the crawlers' files list
+    # every public workspace).
+    stamps = project_stamps((row.id, row.stamp) for row in reading.project.workspaces)
+    full_key = (reading.row.id, stamps, *key)
     served = pages.get(full_key)
     if served is None:
         served = render()
@@ -623,8 +624,9 @@ def _keep(reading: Reading, served: Served) -> None:
     ]
     scope = reading.request.scope
     kept = KeptPage(
+        reading.project.id,
         reading.row.id,
-        reading.row.stamp,
+        project_stamps((row.id, row.stamp) for row in reading.project.workspaces),
         served.etag,
         _seconds(served.last_modified),
         headers,

@@ -38,6 +38,7 @@ from tests.web.reader_content import (
     edit_and_publish,
     module_project,
     ok,
+    publish,
     started,
 )
 
@@ -430,7 +431,7 @@ def test_the_workspace_switcher_keeps_the_article_when_the_other_workspace_has_i
     second = add_workspace(project, "v2", "Version two")
     upgrading = category(project, "Upgrading", workspace=second)
     article(project, upgrading, "Install", "Install version two.", workspace=second)
-    article(project, upgrading, "Roadmap", "Not yet.", workspace=second, published=False)
+    roadmap = article(project, upgrading, "Roadmap", "Not yet.", workspace=second, published=False)
     hidden = article(project, upgrading, "Internal", "Staff only.", workspace=second)
     ok(project.put(f"/v2/Articles/{hidden}/en", json={"hidden": True}))
 
@@ -444,6 +445,11 @@ def test_the_workspace_switcher_keeps_the_article_when_the_other_workspace_has_i
     # Not in the other workspace, not published there, hidden there: its home.
     for slug in ("configure", "roadmap", "internal"):
         assert links(f"/docs/{slug}") == {"v1": "/", "Version two": "/v2"}, slug
+    # Published there later: the first workspace's page, drawn and kept before, links to it
+    # (pages are kept while no workspace of the project changes, the fast path's too).
+    assert links("/docs/roadmap") == {"v1": "/", "Version two": "/v2"}
+    publish(project, roadmap)
+    assert links("/docs/roadmap") == {"v1": "/", "Version two": "/v2/docs/roadmap"}
 
 
 def test_a_language_without_the_translation_shows_the_default_article_with_a_notice(
