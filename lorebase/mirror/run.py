@@ -233,13 +233,18 @@ class Mirror:
                     continue
                 tasks.append(task)
         planned = {s.workspace.id: {c.lower() for c in s.codes} for s in spaces}
+        at_source = {w.id for w in found}
+        # Gone at the source: an item language of a workspace read this run that its trees no
+        # longer hold, and anything of a workspace the source no longer has at all.
         deleted: list[tuple[state.Key, str | None]] = [
             (key, item.workspace_id)
             for key, item in copied.items()
             if key[0] in ("article", "category")
-            and item.workspace_id in planned
-            and key[2].lower() in planned[item.workspace_id]
             and key not in present
+            and (
+                (item.workspace_id in planned and key[2].lower() in planned[item.workspace_id])
+                or (item.workspace_id is not None and item.workspace_id not in at_source)
+            )
         ]
         plan = Plan(
             workspaces=spaces,
@@ -545,8 +550,8 @@ class Mirror:
             if kind == "article":
                 writer.delete_article_language(session, item_id, code)
             else:
-                space = next(s for s in plan.workspaces if s.workspace.id == workspace_id)
-                gone = not any(c.id == item_id for c in space.categories)
+                space = next((s for s in plan.workspaces if s.workspace.id == workspace_id), None)
+                gone = space is None or not any(c.id == item_id for c in space.categories)
                 writer.delete_category_language(session, item_id, code, last=gone)
             state.forget(session, source_id, key)
             if workspace_id is not None:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from lorebase.db.models import Article, DriveFile, MirrorItem, User
+from lorebase.db.models import Article, Category, DriveFile, MirrorItem, ProjectVersion, User
 from lorebase.kb import articles, categories, workspaces
 from lorebase.mirror.run import PREFETCH
 from tests.e2e.test_live_server import LOREBASE, free_port
@@ -306,3 +306,40 @@ def walk(nodes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for node in nodes:
         yield node
         yield from walk(node["child_categories"])
+
+
+def test_the_items_of_a_workspace_deleted_at_the_source_are_reported_and_pruned(
+    source: SourceServer, proxy: FaultProxy, target: Target
+) -> None:
+    small = build_project(source, articles=3)
+    with source.session() as session:
+        project_id = workspaces.find_project(session, None).id
+        second = ProjectVersion(
+            project_id=project_id, version_code_name="v2", slug="v2", is_main_version=False
+        )
+        session.add(second)
+        session.flush()
+        workspaces.add_language(session, second.id, "en", is_default=True)
+        second_id = second.id
+    made = source.api.post("/v2/Categories", json={"name": "Old", "project_version_id": second_id})
+    folder = made.json()["data"]["id"]
+    body = {"title": "Old news", "content": "Gone soon.", "category_id": folder}
+    body |= {"project_version_id": second_id, "user_id": small.owner_id}
+    old = source.api.post("/v2/Articles", json=body).json()["data"]["id"]
+    assert target.run(proxy.base, source.token).returncode == 0
+    with target.session() as session:
+        assert session.get(Article, old) is not None
+
+    with source.session() as session:  # the v2 API has no route that deletes a workspace
+        session.delete(session.get(ProjectVersion, second_id))
+    again = target.run(proxy.base, source.token)
+    assert again.returncode == 0, again.stderr
+    assert f"deleted at the source: article {old} (en)" in again.stdout
+    assert f"deleted at the source: category {folder} (en)" in again.stdout
+
+    pruned = target.run(proxy.base, source.token, "--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "(2 removed)" in summary(pruned.stdout, "Deleted")
+    with target.session() as session:
+        assert session.get(Article, old) is None
+        assert session.get(Category, folder) is None
