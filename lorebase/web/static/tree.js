@@ -23,10 +23,9 @@
       button.type = "button";
       button.className = "secondary tree-move";
       button.setAttribute("aria-haspopup", "dialog");
-      const name = document.createElement("span");
-      name.className = "visually-hidden";
-      name.textContent = ` ${row.querySelector("a").textContent}`;
-      button.append("Move", name, "…");
+      // The name starts with the visible "Move" (what a speech user says to press it).
+      button.setAttribute("aria-label", `Move ${row.querySelector("a").textContent.trim()}…`);
+      button.textContent = "Move…";
       row.append(button);
     });
   };
@@ -47,10 +46,31 @@
     const articles = inside.querySelector(":scope > ul.tree-articles");
     if (!articles || articles.dataset.asked) return Promise.resolve();
     articles.dataset.asked = "1";
-    const id = articles.dataset.category;
-    return window.htmx.ajax("GET", `${base}/portal/tree/${id}/articles?${query}`, {
-      target: `#a-${CSS.escape(id)}`, swap: "outerHTML",
-    });
+    return loadArticles(articles);
+  };
+  // The fetched list replaces the empty one; a promise that settles once it is in place (and
+  // its rows have their buttons), which the "Move…" dialog waits for to put the focus back.
+  const loadArticles = async (placeholder) => {
+    const url = `${base}/portal/tree/${placeholder.dataset.category}/articles?${query}`;
+    let answer, html;
+    try {
+      answer = await fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } });
+      html = await answer.text();
+    } catch (error) {
+      delete placeholder.dataset.asked;  // opening the branch again tries again
+      status.textContent = "The articles could not be fetched: the server could not be reached.";
+      return;
+    }
+    if (!answer.ok) { status.textContent = "This category no longer exists. Reload the page."; return; }
+    const fragment = document.createElement("template");
+    fragment.innerHTML = html;  // the server's own HTML, escaped by Jinja
+    // The placeholder's Sortable goes with it (a detached list would still take drops, and
+    // lose them).
+    const instance = window.Sortable && window.Sortable.get(placeholder);
+    if (instance) instance.destroy();
+    const list = fragment.content.querySelector("ul.tree-articles");
+    placeholder.replaceWith(fragment.content);
+    if (list && !list.closest("[hidden]")) showing(list);
   };
 
   tree.addEventListener("click", (event) => {
@@ -98,18 +118,6 @@
     });
   };
   tree.querySelectorAll(":scope > ul.tree-categories").forEach(showing);
-  // A branch's articles arrive after it opened: their list replaces the placeholder, whose
-  // Sortable must go with it (a detached list would still take drops, and lose them).
-  document.body.addEventListener("htmx:beforeSwap", (event) => {
-    const placeholder = event.detail.target;
-    const instance = window.Sortable && placeholder && window.Sortable.get(placeholder);
-    if (instance) instance.destroy();
-  });
-  document.body.addEventListener("htmx:afterSwap", () => {
-    tree.querySelectorAll("ul.tree-articles:not([data-sorting])").forEach((articles) => {
-      if (!articles.closest("[hidden]")) showing(articles);
-    });
-  });
 
   // --- the "Move…" dialog ---------------------------------------------------------------
   if (!dialog) return;
@@ -164,7 +172,8 @@
     const form = event.target;
     clear(form);
     const destination = form.querySelector("select").value;
-    const answer = await send(form.action, new URLSearchParams(new FormData(form)));
+    const answer = await send(form.action, new URLSearchParams(new FormData(form))).catch(() => null);
+    if (!answer) { refuse(form, "Not moved: the server could not be reached. Try again."); return; }
     if (!answer.ok) {
       const text = answer.status === 400 ? (await answer.text()).slice(0, 300) : "";
       refuse(form, text || "The move failed: the item may have been deleted. Close and reload the tree.");
