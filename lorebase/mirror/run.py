@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 
 from lorebase.db.engine import transaction
-from lorebase.db.models import DriveFile, utcnow
+from lorebase.db.models import DriveFile, User, utcnow
 from lorebase.kb import drive, merge_codes, workspaces
 from lorebase.mirror import source as src
 from lorebase.mirror import state, writer
@@ -186,6 +186,7 @@ class Mirror:
         self.client = SourceClient(options.source_url, options.token, options.rate)
         self.source_url = self.client.base
         self.remaining_requests = 0
+        self.source_id = ""  # the MirrorSource row of the run
         self.started = time.monotonic()
         self.merge_code_values: dict[tuple[str, str], MergeCodeValues] = {}
 
@@ -245,6 +246,11 @@ class Mirror:
                 (item.workspace_id in planned and key[2].lower() in planned[item.workspace_id])
                 or (item.workspace_id is not None and item.workspace_id not in at_source)
             )
+        ]
+        # Team members and Drive files this mirror made that the source no longer lists.
+        listed = {"member": {p.id for p in team}, "file": {f.id for f in files}}
+        deleted += [
+            (key, None) for key in copied if key[0] in listed and key[1] not in listed[key[0]]
         ]
         plan = Plan(
             workspaces=spaces,
@@ -325,9 +331,16 @@ class Mirror:
             source_id = row.id
         outcome = "failed"
         try:
+            self.source_id = source_id
             with transaction(self.sessions) as session:
                 self.users = writer.upsert_team(session, self.project_id, plan.team)
                 report.team = len(plan.team)
+                for member, account in self.users.items():
+                    if member == account:  # its own account, not one that had its email here
+                        state.remember(
+                            session, source_id, ("member", account, ""), workspace_id=None,
+                            fingerprint="", modified_at=None,
+                        )  # fmt: skip
             for space in plan.workspaces:
                 self._structure(space, plan, report)
             total = len(plan.tasks)
@@ -530,6 +543,10 @@ class Mirror:
                 stored.alternative_text = info.alternative_text
                 stored.is_starred = info.is_starred
                 report.files += 1
+                state.remember(
+                    session, self.source_id, ("file", stored.id, ""), workspace_id=None,
+                    fingerprint="", modified_at=None,
+                )  # fmt: skip
             if stored is not None and stored.project_id == self.project_id:
                 targets[url] = drive.media_url(
                     self.base_url, self.project_id, stored.id, stored.file_name
@@ -546,8 +563,17 @@ class Mirror:
 
     def _prune(self, key: state.Key, workspace_id: str | None, source_id: str, plan: Plan) -> None:
         kind, item_id, code = key
+        discarded: list[str] = []
         with transaction(self.sessions) as session:
-            if kind == "article":
+            if kind == "member":
+                # Disabled, not deleted: the account stays the author of what it wrote.
+                account = session.get(User, item_id)
+                if account is not None and account.disabled_at is None:
+                    account.disabled_at = utcnow()
+            elif kind == "file":
+                if session.get(DriveFile, item_id) is not None:
+                    discarded.append(drive.delete_file(session, self.project_id, item_id)[1])
+            elif kind == "article":
                 writer.delete_article_language(session, item_id, code)
             else:
                 space = next((s for s in plan.workspaces if s.workspace.id == workspace_id), None)
@@ -556,6 +582,8 @@ class Mirror:
             state.forget(session, source_id, key)
             if workspace_id is not None:
                 workspaces.touch(session, workspace_id)
+        if self.blobs is not None:
+            drive.discard_blobs(self.blobs, discarded)
 
     def _finish(self, source_id: str, plan: Plan, outcome: str, report: MirrorReport) -> None:
         counts = self.client.counts

@@ -14,10 +14,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from lorebase.db.models import Article, Category, DriveFile, MirrorItem, ProjectVersion, User
-from lorebase.kb import articles, categories, workspaces
+from lorebase.db.models import (
+    Article,
+    ArticleTranslation,
+    Category,
+    DriveFile,
+    MirrorItem,
+    ProjectVersion,
+    User,
+)
+from lorebase.kb import articles, categories, drive, workspaces
 from lorebase.mirror.run import PREFETCH
 from tests.e2e.test_live_server import LOREBASE, free_port
 from tests.exchange.test_jsonzip_reader import FIXTURE, needs_real_export
@@ -266,9 +274,9 @@ def test_a_refused_token_a_dead_url_and_a_foreign_server_are_said_plainly(
 
 
 @needs_real_export
-@pytest.mark.timeout(600)
-def test_the_real_export_is_mirrored_with_one_request_per_article_language(
-    source: SourceServer, target: Target
+@pytest.mark.timeout(900)
+def test_the_real_export_is_mirrored_killed_resumed_and_caught_up_with_one_request_each(
+    source: SourceServer, proxy: FaultProxy, target: Target
 ) -> None:
     if target.database_url.startswith("postgresql"):
         # Minutes on the CI machine: over the mirror tests' budget for a second backend.
@@ -280,21 +288,44 @@ def test_the_real_export_is_mirrored_with_one_request_per_article_language(
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
-    done = target.run(source.base, source.token, "--no-settings", timeout=900)
+    # Killed (SIGKILL) a third of the way through, then run again to the end.
+    running = target.start(proxy.base, source.token, "--no-settings")
+    deadline = time.monotonic() + 300
+    while len(proxy.article_reads()) < 1200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running.send_signal(signal.SIGKILL)
+    running.wait(timeout=10)
+    read_before = proxy.article_reads()
+    assert 1200 <= len(read_before) < 3687
+    done = target.run(proxy.base, source.token, "--no-settings", timeout=900)
     assert done.returncode == 0, done.stderr
     found = re.search(r"\((\d+) article languages\)", done.stdout)
     assert found is not None and int(found.group(1)) == 3687
     # Everything is published: one content request per article language, one per page
-    # category, and the plan's few.
-    sent = int(summary(done.stdout, "Requests").split()[0])
+    # category, and each run's plan; the run killed re-reads at most what it had read ahead.
+    reads = proxy.article_reads()
+    assert len(set(reads)) == 3687 and len(reads) <= 3687 + PREFETCH + 1
     pages = 267
-    assert sent <= 3687 + pages + 10
+    assert len(proxy.paths("/v2/")) <= 3687 + pages + 2 * 10 + PREFETCH + 1
     tree = source.api.get(f"/v2/ProjectVersions/{source_workspace(source)}/categories").json()
-    sample = {a["id"] for node in walk(tree["data"]) for a in node["articles"]}
-    sample = set(sorted(sample)[::40])
+    every = sorted({a["id"] for node in walk(tree["data"]) for a in node["articles"]})
+    sample = set(every[::40])
     with target.client() as client:
         copied = snapshot(client, settings=False, articles=sample)
     assert differences(snapshot(source.api, settings=False, articles=sample), copied) == []
+
+    # Five articles changed at the source: the next run reads those and nothing else.
+    changed = every[7:12]
+    for number, article_id in enumerate(changed):
+        edit = {"content": f"Changed at the source, {number}."}
+        assert source.api.put(f"/v2/Articles/{article_id}/en", json=edit).status_code == 200
+    before = len(proxy.article_reads())
+    again = target.run(proxy.base, source.token, "--no-settings", timeout=900)
+    assert again.returncode == 0, again.stderr
+    assert {read.split("/")[0] for read in proxy.article_reads()[before:]} == set(changed)
+    with target.client() as client:
+        copied = snapshot(client, settings=False, articles=set(changed))
+    assert differences(snapshot(source.api, settings=False, articles=set(changed)), copied) == []
 
 
 def source_workspace(source: SourceServer) -> str:
@@ -343,3 +374,43 @@ def test_the_items_of_a_workspace_deleted_at_the_source_are_reported_and_pruned(
     with target.session() as session:
         assert session.get(Article, old) is None
         assert session.get(Category, folder) is None
+
+
+def test_team_members_and_drive_files_gone_at_the_source_are_reported_and_pruned(
+    source: SourceServer, proxy: FaultProxy, target: Target
+) -> None:
+    small = build_project(source, articles=3)
+    with source.session() as session:
+        project_id = workspaces.find_project(session, None).id
+        leaver = workspaces.create_user(
+            session, project_id, email="leaver@example.com", first_name="Lee", last_name="Ver"
+        ).id
+    assert target.run(proxy.base, source.token).returncode == 0
+    cover = small.cover_url.split("/")[-2]
+    with target.session() as session:
+        assert session.get(DriveFile, cover) is not None
+        assert session.get(User, leaver) is not None
+
+    with source.session() as session:
+        session.execute(
+            update(ArticleTranslation)
+            .where(ArticleTranslation.article_id == small.articles[0])
+            .values(settings={})
+        )  # nothing links to the cover any more
+        drive.delete_file(session, project_id, cover)
+        session.delete(session.get(User, leaver))
+    again = target.run(proxy.base, source.token)
+    assert again.returncode == 0, again.stderr
+    assert f"deleted at the source: file {cover} ()" in again.stdout
+    assert f"deleted at the source: member {leaver} ()" in again.stdout
+
+    pruned = target.run(proxy.base, source.token, "--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "(2 removed)" in summary(pruned.stdout, "Deleted")
+    with target.session() as session:
+        assert session.get(DriveFile, cover) is None
+        account = session.get(User, leaver)
+        # Disabled, not deleted: an account stays the author of what it wrote.
+        assert account is not None and account.disabled_at is not None
+        kept = session.get(DriveFile, small.file_url.split("/")[-2])
+        assert kept is not None  # still at the source
