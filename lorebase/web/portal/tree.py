@@ -203,6 +203,10 @@ def article_move_dialog(
     with reading(request) as session:
         try:
             located = articles.locate(session, me.project_id, article_id[:64])
+            if located.scope.id != desk.workspace_id:
+                # As a category is looked for in the desk's tree only: another workspace's
+                # article would be offered this one's categories, none of which it may enter.
+                raise NotFound("The article is not in this workspace.")
             home = categories.category_with_children(
                 session, me.project_id, located.article.category_id or "", desk.lang
             )
