@@ -350,21 +350,28 @@ class _Rows:
         ]
 
 
-def _revision_plan(rng: random.Random) -> tuple[int, int]:
-    """(latest_version, public_version): published, published with a newer draft, or draft."""
+def _revision_plan(rng: random.Random, all_public: bool = False) -> tuple[int, int]:
+    """(latest_version, public_version): published, published with a newer draft, or draft.
+    With `all_public`, what would have been a draft only is published (same draws)."""
     roll = rng.random()
     if roll < 0.6:
         return 1, 1
     if roll < 0.8:
         return 2, 1
-    return 1, 0
+    return (1, 1) if all_public else (1, 0)
 
 
 class _Builder:
     def __init__(
-        self, rng: random.Random, workspace_id: str, owner_id: str, article_bytes: int
+        self,
+        rng: random.Random,
+        workspace_id: str,
+        owner_id: str,
+        article_bytes: int,
+        all_public: bool = False,
     ) -> None:
         self.rng = rng
+        self.all_public = all_public
         self.workspace_id = workspace_id
         self.owner_id = owner_id
         self.article_bytes = article_bytes
@@ -438,7 +445,8 @@ class _Builder:
                 "position": children[parent],
                 "category_type": kind,
                 "content_type": None if kind == FOLDER else 0,
-                "hidden": rng.random() < 0.02,
+                # Drawn either way: `all_public` changes no other draw of the same seed.
+                "hidden": rng.random() < 0.02 and not self.all_public,
                 "icon": None,
                 "created_by": self.owner_id,
                 "created_at": created,
@@ -459,7 +467,7 @@ class _Builder:
         name = writer.category_name()
         latest, public = (0, 0)
         if category["category_type"] != FOLDER:
-            latest, public = _revision_plan(self.rng)
+            latest, public = _revision_plan(self.rng, self.all_public)
             revisions, _ = self._revisions(
                 {"category_id": category["id"], "block_content": None},
                 lang,
@@ -500,7 +508,7 @@ class _Builder:
                 "position": positions[home["id"]],
                 "content_type": 0,
                 "article_type": 0,
-                "hidden": rng.random() < 0.03,
+                "hidden": rng.random() < 0.03 and not self.all_public,
                 "is_shared": False,
                 "created_by": self.owner_id,
                 "created_at": created,
@@ -515,7 +523,7 @@ class _Builder:
     def _article_language(self, article: dict[str, Any], lang: str) -> None:
         writer = self.writers[lang]
         title = writer.title()
-        latest, public = _revision_plan(self.rng)
+        latest, public = _revision_plan(self.rng, self.all_public)
         revisions, versions = self._revisions(
             {"article_id": article["id"]},
             lang,
@@ -637,9 +645,14 @@ def generate_workspace(
     article_bytes: int = 4096,
     seed: int = 0,
     sample: int = 200,
+    all_public: bool = False,
 ) -> GeneratedWorkspace:
     """Migrate the empty database at `database_url`, create the first project, and fill its
-    workspace with `categories` categories (up to seven levels) and `articles` articles."""
+    workspace with `categories` categories (up to seven levels) and `articles` articles.
+
+    With `all_public`, every category and article is visible and every translation published
+    (the same content otherwise, the draft-only ones published as v1): every article is a page
+    of the sitemap."""
     started = time.perf_counter()
     migrate(database_url)
     engine = make_engine(database_url, pooled=False)
@@ -650,7 +663,9 @@ def generate_workspace(
                 raise RuntimeError(f"{database_url} already holds a project; give an empty one")
             workspace = workspaces.workspaces(session, first.project_id)[0]
             workspaces.add_language(session, workspace.id, SECOND_LANGUAGE)
-            builder = _Builder(random.Random(seed), workspace.id, first.owner_id, article_bytes)
+            builder = _Builder(
+                random.Random(seed), workspace.id, first.owner_id, article_bytes, all_public
+            )
             category_rows = builder.categories(categories)
             builder.articles(articles, category_rows)
             _check_search_text(builder.rows)
@@ -693,6 +708,7 @@ def generate_as_asked(
         articles=args.articles,
         seed=args.seed,
         sample=sample,
+        all_public=getattr(args, "all_public", False),
     )
 
 
@@ -748,6 +764,11 @@ def main(argv: list[str] | None = None) -> int:
         "directory, kept)",
     )
     parser.add_argument("--article-bytes", type=int, default=4096)
+    parser.add_argument(
+        "--all-public",
+        action="store_true",
+        help="every category and article visible and published (no draft-only, none hidden)",
+    )
     args = parser.parse_args(argv)
     url = args.database_url
     if not url:
@@ -759,6 +780,7 @@ def main(argv: list[str] | None = None) -> int:
         articles=args.articles,
         article_bytes=args.article_bytes,
         seed=args.seed,
+        all_public=args.all_public,
     )
     summary = {
         "database_url": generated.database_url,

@@ -8,6 +8,9 @@ import re
 
 import pytest
 
+from bench.generate import GeneratedWorkspace
+from bench.reads import Phase
+from bench.site import SearchRun, Sitemap, Weight, report
 from tests.bench.test_benchmarks_smoke import (
     RUN_TIMEOUT_S,
     Database,
@@ -45,10 +48,17 @@ def test_site_measures_every_figure_of_the_reader_site_with_no_request_refused(
         r"^search page p95, 30 sequential queries\s+([\d.]+) ms\s+v2 search route p95 ([\d.]+) ms",
     )
     assert p95 > 0 and route > 0
-    uncached, cached = figures(
-        output, r"^sitemap, first after a write \([\d,]+ URLs\).*?([\d.]+) s\s+cached ([\d.]+) ms"
+    urls, uncached, cached = figures(
+        output,
+        r"^sitemap, first after a write, median of 1\s+([\d,]+) URLs: ([\d.]+) s"
+        r"\s+cached ([\d.]+) ms",
     )
     assert uncached > 0 and cached > 0
+    # Every article published and visible (bench.generate all_public): each is in the
+    # sitemap, with the home page and the categories' pages.
+    listed = r"^sitemap after a write .*; [\d,]+ URLs, of which ([\d,]+) articles"
+    assert figure(output, listed) == 200
+    assert urls > 200
     assert figure(output, r"^server RSS at the end \(VmRSS\)\s+([\d.]+) MB") > 0
     weight, raw = figures(
         output,
@@ -57,3 +67,40 @@ def test_site_measures_every_figure_of_the_reader_site_with_no_request_refused(
     assert 0 < weight < raw
     for target in (">= 0.4x", ">= 0.9x", "<= 150 ms", "<= 1 s", "< 300 MB", "<= 60 KB"):
         assert re.search(rf"\s{re.escape(target)}\s+(PASS|FAIL)\s*$", output, re.MULTILINE), target
+
+
+def _report(urls: int, min_urls: int) -> str:
+    """bench.site's report of one run whose sitemap held `urls` URLs in 0.5 s."""
+    phase = Phase("GET /health (before)", 1000, 0, 1.0, [1.0], 0.5, 0.1)
+    return report(
+        GeneratedWorkspace("sqlite://", "", "", "", "", [], [], {"articles": 10_000}),
+        concurrency=16,
+        first_page_ms=100.0,
+        sitemap=Sitemap(
+            "/sitemap.xml",
+            "/sitemaps/v1/en.xml",
+            [(480.0, 20.0)],
+            [(1.0, 1.0)],
+            urls,
+            1_000_000,
+            ["/docs/a", "/docs/b"],
+        ),
+        weight=Weight(files=[("article HTML", 10_000, 4_000)], page="/docs/a"),
+        search=SearchRun(1, [10.0], [10.0], {"exact title": 1}),
+        health=[phase, phase],
+        uncached=phase,
+        cached=phase,
+        distinct=1,
+        rss=(100.0, 200.0, 200.0),
+        min_urls=min_urls,
+    )
+
+
+def test_a_fast_sitemap_of_fewer_than_10000_urls_fails_the_full_size_target() -> None:
+    line = r"^sitemap, first after a write.*\s(PASS|FAIL)\s*$"
+
+    assert re.search(line.replace("(PASS|FAIL)", "FAIL"), _report(9_999, 10_000), re.MULTILINE)
+    assert "fewer than the 10,000 pages" in _report(9_999, 10_000)
+    assert re.search(line.replace("(PASS|FAIL)", "PASS"), _report(10_000, 10_000), re.MULTILINE)
+    # The smoke size asks no number of URLs.
+    assert re.search(line.replace("(PASS|FAIL)", "PASS"), _report(211, 0), re.MULTILINE)
