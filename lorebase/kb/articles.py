@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ScalarSelect, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -68,17 +68,8 @@ def locate_for_write(
 ) -> Located:
     """`locate` for a writer: the workspace's row is taken first (`workspaces.touch_holding`),
     then the article is read as the previous writer left it."""
-    workspaces.touch_holding(session, project_id, _workspace_of(article_id))
+    workspaces.touch_holding(session, project_id, Article, article_id)
     return locate(session, project_id, article_id, message)
-
-
-def _workspace_of(article_id: str) -> ScalarSelect[str]:
-    return (
-        select(Article.project_version_id)
-        .where(Article.id == article_id)
-        .correlate(None)
-        .scalar_subquery()
-    )
 
 
 def _taken_slugs(session: Session, workspace_id: str, lang: str) -> set[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import (
@@ -73,17 +73,8 @@ def locate_for_write(
 ) -> Located:
     """`locate` for a writer: the workspace's row is taken first (`workspaces.touch_holding`),
     then the category is read as the previous writer left it."""
-    workspaces.touch_holding(session, project_id, _workspace_of(category_id))
+    workspaces.touch_holding(session, project_id, Category, category_id)
     return locate(session, project_id, category_id, message)
-
-
-def _workspace_of(category_id: str) -> ScalarSelect[str]:
-    return (
-        select(Category.project_version_id)
-        .where(Category.id == category_id)
-        .correlate(None)
-        .scalar_subquery()
-    )
 
 
 def _has_body(category: Category) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ScalarSelect, bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from lorebase.db.models import Article, Category, Language, Project, ProjectVersion, User
@@ -125,25 +125,28 @@ def touch(session: Session, workspace_id: str) -> None:
     SQLite's do anyway: a slug, a merge-code name or the next position is chosen knowing
     what the previous writer chose, and rows are always taken in one order — the workspace,
     then its items — so two writers never wait for each other (no deadlock)."""
-    session.execute(
-        update(ProjectVersion)
-        .where(ProjectVersion.id == workspace_id)
-        .values(content_stamp=ProjectVersion.content_stamp + 1)
-    )
+    _bump(session, ProjectVersion.id == workspace_id)
 
 
-def touch_holding(session: Session, project_id: str, item_workspace: ScalarSelect[str]) -> None:
-    """`touch` the workspace of an item, found by `item_workspace` in the same statement.
+def touch_holding(
+    session: Session, project_id: str, model: type[Article] | type[Category], item_id: str
+) -> None:
+    """`touch` the workspace of an item (`model` row `item_id`), found in the same statement.
 
     A writer of an existing item takes the workspace this way, before it loads the item: on
     PostgreSQL a writer that loaded the item first and then waited for the workspace would
     decide on what it read before the previous writer committed (an item that writer had just
     deleted was updated anyway: StaleDataError, a 500). An unknown item, or one of another
     project, touches nothing; the caller's lookup then answers not found."""
+    item_workspace = (
+        select(model.project_version_id).where(model.id == item_id).correlate(None)
+    ).scalar_subquery()
+    _bump(session, ProjectVersion.id == item_workspace, ProjectVersion.project_id == project_id)
+
+
+def _bump(session: Session, *where: ColumnElement[bool]) -> None:
     session.execute(
-        update(ProjectVersion)
-        .where(ProjectVersion.id == item_workspace, ProjectVersion.project_id == project_id)
-        .values(content_stamp=ProjectVersion.content_stamp + 1)
+        update(ProjectVersion).where(*where).values(content_stamp=ProjectVersion.content_stamp + 1)
     )
 
 

@@ -337,10 +337,7 @@ class Mirror:
                 report.team = len(plan.team)
                 for member, account in self.users.items():
                     if member == account:  # its own account, not one that had its email here
-                        state.remember(
-                            session, source_id, ("member", account, ""), workspace_id=None,
-                            fingerprint="", modified_at=None,
-                        )  # fmt: skip
+                        state.remember_made(session, source_id, "member", account)
             for space in plan.workspaces:
                 self._structure(space, plan, report)
             total = len(plan.tasks)
@@ -543,10 +540,7 @@ class Mirror:
                 stored.alternative_text = info.alternative_text
                 stored.is_starred = info.is_starred
                 report.files += 1
-                state.remember(
-                    session, self.source_id, ("file", stored.id, ""), workspace_id=None,
-                    fingerprint="", modified_at=None,
-                )  # fmt: skip
+                state.remember_made(session, self.source_id, "file", stored.id)
             if stored is not None and stored.project_id == self.project_id:
                 targets[url] = drive.media_url(
                     self.base_url, self.project_id, stored.id, stored.file_name

@@ -88,6 +88,15 @@ def remember(
     )
 
 
+def remember_made(session: Session, source_id: str, kind: str, item_id: str) -> None:
+    """A team member's account or a Drive file the mirror made: kept so that its removal at
+    the source can be reported (and pruned)."""
+    remember(
+        session, source_id, (kind, item_id, ""), workspace_id=None, fingerprint="",
+        modified_at=None,
+    )  # fmt: skip
+
+
 def forget(session: Session, source_id: str, key: Key) -> None:
     kind, item_id, language_code = key
     session.execute(

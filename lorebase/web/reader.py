@@ -71,7 +71,7 @@ from lorebase.kb.settings import former_owners
 from lorebase.render import MergeCodeValues
 from lorebase.render.page import ReadyBody, ready_body
 from lorebase.runtime import Runtime
-from lorebase.web.fastpath import KeptPage, KeptPages, not_modified, project_stamps
+from lorebase.web.fastpath import KeptPage, KeptPages, not_modified
 from lorebase.web.reading import (
     ProjectRow,
     ReaderLanguage,
@@ -497,7 +497,7 @@ def cached_page(
     # Kept while no workspace of the project has changed: a page shows the others too (the
     # workspace switcher links to the article there when it exists; the crawlers' files list
     # every public workspace).
-    stamps = project_stamps((row.id, row.stamp) for row in reading.project.workspaces)
+    stamps = reading.project.stamps()
     full_key = (reading.row.id, stamps, *key)
     served = pages.get(full_key)
     if served is None:
@@ -626,7 +626,7 @@ def _keep(reading: Reading, served: Served) -> None:
     kept = KeptPage(
         reading.project.id,
         reading.row.id,
-        project_stamps((row.id, row.stamp) for row in reading.project.workspaces),
+        reading.project.stamps(),
         served.etag,
         _seconds(served.last_modified),
         headers,

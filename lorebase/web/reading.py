@@ -52,6 +52,7 @@ from lorebase.exchange.plan import (
     plan_workspaces,
 )
 from lorebase.render import MergeCodeValues
+from lorebase.web.fastpath import Stamps, project_stamps
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,11 @@ class ProjectRow:
     name: str
     is_private: bool
     workspaces: list[WorkspaceRow]
+
+    def stamps(self) -> Stamps:
+        """What a page is kept at: every workspace's content stamp (a page shows the others
+        too, through its workspace switcher)."""
+        return project_stamps((ws.id, ws.stamp) for ws in self.workspaces)
 
     def main(self) -> WorkspaceRow | None:
         for ws in self.workspaces:
